@@ -1,0 +1,1 @@
+"""Trained classifiers and their combination with the rules."""

@@ -1,0 +1,217 @@
+"""The `screener` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from screener.config.loader import RubricError, load_rubric
+
+app = typer.Typer(
+    help="Screen children's social care case records for recording quality: find the quality "
+    "markers, grade each record by the authority's rubric, and flag gaps with evidence and "
+    "what good looks like. Humans decide: flags are hints for auditors and managers.",
+    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+)
+
+
+class Format(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+    text = "text"
+
+
+class ModeOpt(str, Enum):
+    rules = "rules"
+    fast = "fast"
+    full = "full"
+
+
+RubricOpt = Annotated[Path | None, typer.Option(
+    "--rubric", help="An authority rubric YAML (`extends: default`). Default: the spec's rubric.",
+    show_default=False)]
+ModeArg = Annotated[ModeOpt | None, typer.Option(
+    "--mode", help="rules: pattern rules only; fast: + scikit-learn classifier; full: + MiniLM "
+    "transformer. Default: the most accurate mode whose models are installed.",
+    show_default=False)]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"screener: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _screener(rubric: Path | None, mode: ModeOpt | None):  # type: ignore[no-untyped-def]
+    from screener.pipeline import Screener
+
+    try:
+        return Screener(rubric=rubric, mode=mode.value if mode else None)
+    except RubricError as e:
+        raise _fail(str(e)) from e
+    except (FileNotFoundError, ValueError) as e:
+        raise _fail(str(e)) from e
+
+
+@app.command()
+def screen(
+    input: Annotated[Path, typer.Argument(
+        help="JSONL or CSV with columns id, doc_type, text (other columns are carried "
+        "through); or one .txt/.docx file; or a folder of .txt/.docx files (with --doc-type).",
+        show_default=False)],
+    output: Annotated[str | None, typer.Option(
+        "-o", "--output", help="Where to write results; '-' or nothing for stdout. Files are "
+        "written atomically (never half-written).", show_default=False)] = None,
+    format: Annotated[Format | None, typer.Option(
+        "--format", help="jsonl (one result object a line), csv (one row a record), or text "
+        "(a readable report). Default: from the output's extension, else jsonl.",
+        show_default=False)] = None,
+    rubric: RubricOpt = None,
+    mode: ModeArg = None,
+    doc_type: Annotated[str | None, typer.Option(
+        "--doc-type", help="Record type for .txt/.docx input (assessment, cp_enquiry, cin_plan, "
+        "cp_plan, visit, supervision, oversight).", show_default=False)] = None,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Add each marker's decision trace: the cues that matched but were "
+        "blocked (negated, placeholder, intended, someone else's report ...).")] = False,
+    progress: Annotated[bool, typer.Option(
+        "--progress/--no-progress", help="Progress bar on stderr (shown only on a terminal).")]
+    = True,
+) -> None:
+    """Screen records and write one result per record.
+
+    Each JSONL result: {"id", "doc_type", "grade", "grade_probabilities", "markers":
+    {MARKER: {"present", "probability", "evidence": [{"start", "end", "text", "source"}]}},
+    "flags": [{"marker", "severity", "message"}]}, listing every marker of the record's type.
+
+    A record that cannot be screened (unknown doc_type, empty or non-UTF-8 text, missing
+    field, malformed line) is reported on stderr with its file and line and appears in the
+    output as {"id", "error", "where"}; the rest are still screened. The exit status is
+    non-zero only when nothing could be screened.
+    """
+    from tqdm import tqdm
+
+    from screener.io import InputError, atomic_output, read_records, write_csv, write_jsonl
+    from screener.io import write_text as write_text_out
+    from screener.schemas import ErrorResult, ScreenResult
+
+    if doc_type is not None:
+        known = load_rubric(rubric).doc_types if rubric else load_rubric().doc_types
+        if doc_type not in known:
+            raise _fail(f"unknown --doc-type {doc_type!r} (allowed: {', '.join(known)})")
+    fmt = format
+    if fmt is None:
+        suffix = Path(output).suffix.lower() if output and output != "-" else ""
+        fmt = {".csv": Format.csv, ".txt": Format.text}.get(suffix, Format.jsonl)
+    scr = _screener(rubric, mode)
+    counts = {"ok": 0, "error": 0}
+
+    def tally(items):  # type: ignore[no-untyped-def]
+        for r in items:
+            if isinstance(r, ErrorResult):
+                counts["error"] += 1
+                where = f" [{r.where}]" if r.where else ""
+                typer.echo(f"screener: {r.id or '(no id)'}: {r.error}{where}", err=True)
+            elif isinstance(r, ScreenResult):
+                counts["ok"] += 1
+            yield r
+
+    try:
+        records = read_records(input, doc_type)
+        bar = tqdm(desc="screening", unit="rec", file=sys.stderr, disable=not progress or None,
+                   leave=False)
+        results = tally(bar_iter(scr.screen(records), bar))
+        with atomic_output(output, newline="" if fmt is Format.csv else None) as fh:
+            if fmt is Format.jsonl:
+                write_jsonl(results, fh, explain=explain)
+            elif fmt is Format.csv:
+                write_csv(results, fh)
+            else:
+                write_text_out(results, fh)
+        bar.close()
+    except InputError as e:
+        raise _fail(str(e), 1) from e
+    except OSError as e:
+        raise _fail(f"cannot write {output}: {e.strerror or e}", 1) from e
+    typer.echo(f"screener: screened {counts['ok']} record(s), {counts['error']} error(s)",
+               err=True)
+    if counts["ok"] == 0:
+        raise typer.Exit(1)
+
+
+def bar_iter(items, bar):  # type: ignore[no-untyped-def]
+    for item in items:
+        bar.update(1)
+        yield item
+
+
+@app.command()
+def markers(
+    rubric: RubricOpt = None,
+    doc_type: Annotated[str | None, typer.Option("--doc-type", help="Only this record type.")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Print the markers and grading rules in force, and where each came from."""
+    from screener.config.describe import describe_rubric, rubric_as_dict
+
+    try:
+        rb = load_rubric(rubric)
+    except RubricError as e:
+        raise _fail(str(e)) from e
+    if doc_type and doc_type not in rb.doc_types:
+        raise _fail(f"unknown --doc-type {doc_type!r} (allowed: {', '.join(rb.doc_types)})")
+    if as_json:
+        typer.echo(json.dumps(rubric_as_dict(rb, doc_type), indent=2))
+    else:
+        typer.echo(describe_rubric(rb, doc_type))
+
+
+@app.command()
+def evaluate(
+    gold: Annotated[Path, typer.Argument(help="Gold JSONL in the spec's evaluation format.",
+                                         show_default=False)],
+    mode: Annotated[list[ModeOpt] | None, typer.Option(
+        "--mode", help="Mode(s) to score; repeat for an ablation table. Default: every mode "
+        "whose models are installed.", show_default=False)] = None,
+    rubric: RubricOpt = None,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="Also write the full scores (with reliability tables) here.",
+        show_default=False)] = None,
+) -> None:
+    """Score the screener against gold labels: per-marker P/R/F1/MCC, grades, ranking."""
+    from screener.classifiers.artefacts import available_modes
+    from screener.evaluate import evaluate as run_eval
+    from screener.evaluate import format_report, gold_records, load_gold
+    from screener.io import atomic_output
+    from screener.schemas import ScreenResult
+
+    try:
+        gold_data = load_gold(gold)
+    except (OSError, ValueError) as e:
+        raise _fail(f"cannot read gold file: {e}", 1) from e
+    modes = [m.value for m in mode] if mode else [
+        m for m in ("rules", "fast", "full") if m in available_modes()]
+    reports = []
+    for m in modes:
+        scr = _screener(rubric, ModeOpt(m))
+        results = [r for r in scr.screen(gold_records(gold_data)) if isinstance(r, ScreenResult)]
+        reports.append(run_eval(gold_data, results, scr.rubric.levels, m))
+    typer.echo(format_report(reports))
+    if json_out:
+        with atomic_output(json_out) as fh:
+            json.dump([r.to_dict() for r in reports], fh, indent=2)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

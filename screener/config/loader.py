@@ -1,0 +1,264 @@
+"""Read the shipped defaults and an authority's overrides into one validated `Rubric`.
+
+An authority's file starts with `extends: default` (or a path to another rubric file)
+and changes only what it names. Errors name the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from screener.config.models import ContextSpec, DocTypeSpec, MarkerSpec, Rubric
+
+DEFAULT = "default"
+_TOP_KEYS = {"extends", "name", "version", "levels", "doc_types", "markers", "rename", "context"}
+_MACRO = re.compile(r"\{([A-Z]+)\}")
+
+
+class RubricError(ValueError):
+    """A rubric file that cannot be used, with where and why."""
+
+    def __init__(self, file: str, key: str, message: str, allowed: list[str] | None = None):
+        self.file, self.key, self.message, self.allowed = file, key, message, allowed
+        text = f"{file}: {key}: {message}" if key else f"{file}: {message}"
+        if allowed:
+            text += f" (allowed: {', '.join(allowed)})"
+        super().__init__(text)
+
+
+def _read_yaml(path: Path | str, text: str | None = None) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text if text is not None else Path(path).read_text("utf-8"))
+    except OSError as e:
+        raise RubricError(str(path), "", f"cannot read file ({e.strerror})") from e
+    except yaml.YAMLError as e:
+        raise RubricError(str(path), "", f"not valid YAML ({e})") from e
+    if not isinstance(data, dict):
+        raise RubricError(str(path), "", "must be a mapping of keys to values")
+    return data
+
+
+def _default_raw() -> tuple[dict[str, Any], dict[str, str]]:
+    conf = resources.files("screener") / "conf"
+    rubric = _read_yaml("default/rubric.yaml", (conf / "rubric.yaml").read_text("utf-8"))
+    markers = _read_yaml("default/markers.yaml", (conf / "markers.yaml").read_text("utf-8"))
+    context = _read_yaml("default/context.yaml", (conf / "context.yaml").read_text("utf-8"))
+    raw = {**rubric, "markers": markers.get("markers", {}), "context": context}
+    origin = {f"markers.{m}": "default/markers.yaml" for m in raw["markers"]}
+    origin.update({f"doc_types.{d}": "default/rubric.yaml" for d in raw.get("doc_types", {})})
+    origin["context"] = "default/context.yaml"
+    origin["sources"] = "default"
+    return raw, origin
+
+
+def _merge_file(path: Path, seen: set[Path]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Raw merged dict for an authority file and every file it extends."""
+    where = str(path)
+    if path.resolve() in seen:
+        raise RubricError(where, "extends", "files extend each other in a loop")
+    seen.add(path.resolve())
+    data = _read_yaml(path)
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise RubricError(where, sorted(unknown)[0], "unknown key", sorted(_TOP_KEYS))
+    base_name = data.get("extends")
+    if base_name is None:
+        raise RubricError(where, "extends", "an authority rubric must say what it extends, "
+                          "e.g. `extends: default`")
+    if base_name == DEFAULT:
+        raw, origin = _default_raw()
+    else:
+        raw, origin = _merge_file((path.parent / str(base_name)), seen)
+    origin["sources"] = f"{origin['sources']} + {where}"
+
+    for key in ("name", "version", "levels"):
+        if key in data:
+            raw[key] = data[key]
+    for dt, spec in (data.get("doc_types") or {}).items():
+        if not isinstance(spec, dict):
+            raise RubricError(where, f"doc_types.{dt}", "must be a mapping")
+        current = raw.setdefault("doc_types", {}).setdefault(dt, {})
+        rules = spec.get("rules")
+        current.update({k: v for k, v in spec.items() if k != "rules"})
+        if rules is not None:
+            if not isinstance(rules, dict):
+                raise RubricError(where, f"doc_types.{dt}.rules", "must be a mapping")
+            current.setdefault("rules", {}).update(rules)
+            for level, cond in rules.items():
+                if cond is None:  # `level: null` removes a level's rule
+                    current["rules"].pop(level, None)
+        origin[f"doc_types.{dt}"] = where
+    for marker, spec in (data.get("markers") or {}).items():
+        if not isinstance(spec, dict):
+            raise RubricError(where, f"markers.{marker}", "must be a mapping")
+        if marker in raw["markers"]:
+            merged = copy.deepcopy(raw["markers"][marker])
+            merged.update(spec)
+            raw["markers"][marker] = merged
+            origin[f"markers.{marker}"] = f"{origin[f'markers.{marker}']}; changed by {where}"
+        else:
+            raw["markers"][marker] = spec
+            origin[f"markers.{marker}"] = where
+    for old, new in (data.get("rename") or {}).items():
+        if old not in raw["markers"]:
+            raise RubricError(where, f"rename.{old}", "no such marker", sorted(raw["markers"]))
+        spec = raw["markers"].pop(old)
+        spec.setdefault("base_id", old)
+        raw["markers"][new] = spec
+        origin[f"markers.{new}"] = f"{origin.pop(f'markers.{old}')}; renamed from {old} by {where}"
+        for dt_spec in raw.get("doc_types", {}).values():
+            _rename_in_rules(dt_spec.get("rules", {}), old, new)
+    if "context" in data:
+        raw["context"].update(data["context"] or {})
+        origin["context"] = f"{origin['context']}; changed by {where}"
+    return raw, origin
+
+
+def _rename_in_rules(rules: dict[str, Any], old: str, new: str) -> None:
+    for cond in rules.values():
+        if not isinstance(cond, dict):
+            continue
+        for key in ("all", "none"):
+            cond[key] = [new if m == old else m for m in cond.get(key, [])]
+        for rule in cond.get("at_least", []):
+            if isinstance(rule, dict):
+                rule["of"] = [new if m == old else m for m in rule.get("of", [])]
+
+
+def _first_error(e: ValidationError) -> tuple[str, str]:
+    err = e.errors()[0]
+    key = ".".join(str(p) for p in err["loc"])
+    return key, err["msg"]
+
+
+def _expand(pattern: str, macros: dict[str, str], where: str, key: str) -> str:
+    for _ in range(5):  # macros may use macros
+        new = _MACRO.sub(lambda m: macros.get(m.group(1), m.group(0)), pattern)
+        if new == pattern:
+            break
+        pattern = new
+    leftover = _MACRO.search(pattern)
+    if leftover:
+        raise RubricError(where, key, f"unknown macro {leftover.group(0)}",
+                          sorted("{" + k + "}" for k in macros))
+    return pattern
+
+
+def compile_regex(pattern: str, macros: dict[str, str], where: str, key: str) -> re.Pattern[str]:
+    """Expand {MACROS} and compile case-insensitively; a bad pattern names its key."""
+    try:
+        return re.compile(_expand(pattern, macros, where, key), re.IGNORECASE | re.MULTILINE)
+    except re.error as e:
+        raise RubricError(where, key, f"invalid regular expression ({e})") from e
+
+
+def _build(raw: dict[str, Any], origin: dict[str, str]) -> Rubric:
+    for key in ("name", "version", "levels", "doc_types"):
+        if key not in raw:
+            raise RubricError(origin["sources"], key, "missing")
+    try:
+        context = ContextSpec.model_validate(raw.get("context", {}))
+    except ValidationError as e:
+        key, msg = _first_error(e)
+        raise RubricError(origin["context"], f"context.{key}", msg) from e
+
+    markers: dict[str, MarkerSpec] = {}
+    for mid, spec in raw["markers"].items():
+        where = origin.get(f"markers.{mid}", origin["sources"]).split("; ")[-1].split(" by ")[-1]
+        try:
+            markers[mid] = MarkerSpec.model_validate(spec)
+        except ValidationError as e:
+            key, msg = _first_error(e)
+            raise RubricError(where, f"markers.{mid}.{key}", msg) from e
+
+    doc_types: dict[str, DocTypeSpec] = {}
+    levels = list(raw["levels"])
+    for dt, spec in raw["doc_types"].items():
+        where = origin.get(f"doc_types.{dt}", origin["sources"])
+        try:
+            doc_types[dt] = DocTypeSpec.model_validate(spec)
+        except ValidationError as e:
+            key, msg = _first_error(e)
+            raise RubricError(where, f"doc_types.{dt}.{key}", msg) from e
+
+    enabled = {m: s for m, s in markers.items() if s.enabled}
+    for mid, spec in enabled.items():
+        where = origin.get(f"markers.{mid}", "").split(" by ")[-1] or origin["sources"]
+        for t in spec.types:
+            if t not in doc_types:
+                raise RubricError(where, f"markers.{mid}.types", f"unknown record type {t!r}",
+                                  sorted(doc_types))
+    for dt, dspec in doc_types.items():
+        dspec.markers = [m for m, s in enabled.items() if dt in s.types]
+        where = origin.get(f"doc_types.{dt}", origin["sources"])
+        for level, cond in dspec.rules.items():
+            if level not in levels:
+                raise RubricError(where, f"doc_types.{dt}.rules.{level}", "unknown grade level",
+                                  levels)
+            if level == levels[-1]:
+                raise RubricError(where, f"doc_types.{dt}.rules.{level}",
+                                  "the last level is the fallback and takes no rule", levels[:-1])
+            for m in sorted(cond.markers()):
+                if m not in dspec.markers:
+                    why = ("is disabled" if m in markers else "is not a marker of this type")
+                    raise RubricError(where, f"doc_types.{dt}.rules.{level}", f"{m!r} {why}",
+                                      dspec.markers)
+
+    from screener.rules.registry import detector_kinds  # detectors are code; validate names
+
+    for mid, spec in enabled.items():
+        where = origin.get(f"markers.{mid}", "").split(" by ")[-1] or origin["sources"]
+        kinds = detector_kinds()
+        if spec.detector not in kinds:
+            raise RubricError(where, f"markers.{mid}.detector", f"unknown detector {spec.detector!r}",
+                              sorted(kinds))
+        try:
+            kinds[spec.detector].validate_params(spec.params)
+        except (ValidationError, ValueError) as e:
+            msg = _first_error(e)[1] if isinstance(e, ValidationError) else str(e)
+            raise RubricError(where, f"markers.{mid}.params", msg) from e
+        spec._headings = [compile_regex(h, context.macros, where, f"markers.{mid}.headings[{i}]")
+                          for i, h in enumerate(spec.headings)]
+        for i, cue in enumerate(spec.cues):
+            key = f"markers.{mid}.cues[{i}]"
+            if cue.regex is not None:
+                cue._pattern = compile_regex(cue.regex, context.macros, where, f"{key}.regex")
+            if cue.unless is not None:
+                cue._unless = compile_regex(cue.unless, context.macros, where, f"{key}.unless")
+            for s in cue.in_sections:
+                if s not in markers:
+                    raise RubricError(where, f"{key}.in_sections", f"unknown section {s!r}",
+                                      sorted(markers))
+    for i, p in enumerate(context.negation_pre + context.negation_post + context.clause_breaks
+                          + context.intention + context.adult_report + context.remote_contact):
+        compile_regex(p, context.macros, origin["context"], f"context[{i}]")
+    return Rubric(
+        name=str(raw["name"]), version=str(raw["version"]), levels=levels, doc_types=doc_types,
+        markers=enabled, context=context, sources=origin["sources"].split(" + "),
+        marker_sources={m: origin.get(f"markers.{m}", "default") for m in enabled},
+    )
+
+
+_CACHE: dict[str, Rubric] = {}
+
+
+def load_rubric(path: str | Path | None = None) -> Rubric:
+    """The default rubric, or an authority's file merged onto what it extends."""
+    key = DEFAULT if path in (None, DEFAULT) else str(Path(path).resolve())
+    if key not in _CACHE:
+        if key == DEFAULT:
+            raw, origin = _default_raw()
+        else:
+            p = Path(str(path))
+            if not p.is_file():
+                raise RubricError(str(p), "", "no such file")
+            raw, origin = _merge_file(p, set())
+        _CACHE[key] = _build(raw, origin)
+    return _CACHE[key]

@@ -1,0 +1,184 @@
+"""Config -> spaCy pipeline + scorer -> ScreenResult.
+
+`Screener` is the one object every caller uses (CLI, API, audit workflow, reports): it
+loads the rubric and models once, and turns records into graded results with evidence
+and flags. How marker probabilities are made is the scorer's business: rules alone, or
+rules stacked with trained classifiers (screener.classifiers).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from spacy.tokens import Doc
+
+from screener.config.loader import DEFAULT, load_rubric
+from screener.config.models import Rubric
+from screener.rubric.grading import grade, grade_probabilities
+from screener.rubric.guidance import flags_for
+from screener.rules.base import Hit, MarkerDetection
+from screener.rules.components import analyse, build_nlp
+from screener.schemas import ErrorResult, Evidence, MarkerResult, Record, ScreenResult
+from screener.text.names import first_child_in_order
+
+log = logging.getLogger(__name__)
+
+MAX_EVIDENCE = 5
+MODES = ("rules", "fast", "full")
+
+
+class InvalidRecord(ValueError):
+    """A record that cannot be screened (unknown type, empty text ...)."""
+
+
+class MarkerScore:
+    """A marker's probability and any evidence a model adds beyond the rule hits."""
+
+    __slots__ = ("probability", "evidence")
+
+    def __init__(self, probability: float, evidence: list[Evidence] | None = None):
+        self.probability = probability
+        self.evidence = evidence or []
+
+
+class Scorer(Protocol):
+    mode: str
+
+    def score(self, docs: list[Doc]) -> list[dict[str, MarkerScore]]: ...
+
+
+class RulesScorer:
+    """Rules mode: each marker's probability is the noisy-OR of its unblocked cues."""
+
+    mode = "rules"
+
+    def score(self, docs: list[Doc]) -> list[dict[str, MarkerScore]]:
+        return [{m: MarkerScore(det.probability) for m, det in doc._.detections.items()}
+                for doc in docs]
+
+
+def _evidence(text: str, hit: Hit) -> Evidence:
+    s, e = hit.sentence
+    return Evidence(start=hit.start, end=hit.end, text=text[hit.start:hit.end], source=hit.source,
+                    sentence=text[s:e] if e > s else None, reason=hit.blocked)
+
+
+def default_mode() -> str:
+    """The most accurate mode whose trained artefacts are available here."""
+    from screener.classifiers.artefacts import available_modes
+
+    modes = available_modes()
+    for mode in ("full", "fast"):
+        if mode in modes:
+            return mode
+    return "rules"
+
+
+class Screener:
+    """Screens records against a rubric. Load once, call many times."""
+
+    def __init__(self, rubric: str | Path | None = None, mode: str | None = None,
+                 models_dir: str | Path | None = None):
+        self.rubric_path = DEFAULT if rubric in (None, DEFAULT) else str(Path(str(rubric)))
+        self.rubric: Rubric = load_rubric(self.rubric_path)
+        self.nlp = build_nlp(self.rubric_path if rubric not in (None, DEFAULT)
+                             else DEFAULT)
+        self.mode = mode or default_mode()
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r} (allowed: {', '.join(MODES)})")
+        self.scorer: Scorer = RulesScorer()
+        if self.mode != "rules":
+            from screener.classifiers.stack import load_scorer
+
+            self.scorer = load_scorer(self.mode, self.rubric, models_dir)
+
+    def check(self, record: Record) -> None:
+        if record.doc_type not in self.rubric.doc_types:
+            raise InvalidRecord(f"unknown doc_type {record.doc_type!r} (allowed: "
+                                f"{', '.join(self.rubric.doc_types)})")
+        if not isinstance(record.text, str) or not record.text.strip():
+            raise InvalidRecord("empty text")
+
+    def docs(self, records: list[Record]) -> list[Doc]:
+        return [analyse(self.nlp, r.text, r.doc_type) for r in records]
+
+    def _result(self, record: Record, doc: Doc, scores: dict[str, MarkerScore]) -> ScreenResult:
+        detections: dict[str, MarkerDetection] = doc._.detections
+        text = record.text
+        markers: dict[str, MarkerResult] = {}
+        for marker, det in detections.items():
+            score = scores[marker]
+            present = score.probability >= 0.5
+            evidence: list[Evidence] = []
+            if present:
+                seen: set[tuple[int, int]] = set()
+                for hit in sorted(det.hits, key=lambda h: -h.confidence):
+                    if (hit.start, hit.end) not in seen and hit.end > hit.start:
+                        seen.add((hit.start, hit.end))
+                        evidence.append(_evidence(text, hit))
+                evidence = evidence[:MAX_EVIDENCE]
+                evidence += score.evidence[: max(0, MAX_EVIDENCE - len(evidence))]
+            trace = [_evidence(text, h) for h in det.blocked if h.end > h.start][:MAX_EVIDENCE]
+            markers[marker] = MarkerResult(present=present,
+                                           probability=round(score.probability, 4),
+                                           evidence=evidence, trace=trace)
+        present_set = {m for m, r in markers.items() if r.present}
+        probs = {m: r.probability for m, r in markers.items()}
+        child = first_child_in_order(text, doc._.context.people)
+        return ScreenResult(
+            id=record.id, doc_type=record.doc_type,
+            grade=grade(present_set, record.doc_type, self.rubric),
+            grade_probabilities=grade_probabilities(probs, record.doc_type, self.rubric),
+            markers=markers, flags=flags_for(record.doc_type, markers, self.rubric, child),
+            mode=self.mode, rubric=self.rubric.label, extra=record.extra,
+        )
+
+    def screen_batch(self, records: list[Record]) -> list[ScreenResult | ErrorResult]:
+        """Screen a batch; a record that fails becomes an ErrorResult, the rest go on."""
+        ok: list[Record] = []
+        out: list[ScreenResult | ErrorResult | None] = []
+        for r in records:
+            try:
+                self.check(r)
+                ok.append(r)
+                out.append(None)
+            except InvalidRecord as e:
+                out.append(ErrorResult(id=r.id, error=str(e), doc_type=r.doc_type))
+        docs = self.docs(ok)
+        scores = self.scorer.score(docs)
+        results = iter(self._result(r, d, s) for r, d, s in zip(ok, docs, scores, strict=True))
+        return [o if o is not None else next(results) for o in out]
+
+    def screen(self, records: Iterable[Record | ErrorResult],
+               batch_size: int = 64) -> Iterator[ScreenResult | ErrorResult]:
+        """Screen a stream of records (read errors pass straight through), in input order."""
+        batch: list[Record | ErrorResult] = []
+        for item in records:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                yield from self._flush(batch)
+                batch = []
+        if batch:
+            yield from self._flush(batch)
+
+    def _flush(self, batch: list[Record | ErrorResult]) -> list[ScreenResult | ErrorResult]:
+        recs = [b for b in batch if isinstance(b, Record)]
+        done = iter(self.screen_batch(recs))
+        return [b if isinstance(b, ErrorResult) else next(done) for b in batch]
+
+    def screen_one(self, doc_type: str, text: str, id: str = "record") -> ScreenResult:
+        """Screen one record; raises InvalidRecord when it cannot be screened."""
+        record = Record(id=id, doc_type=doc_type, text=text)
+        self.check(record)
+        result = self.screen_batch([record])[0]
+        assert isinstance(result, ScreenResult)
+        return result
+
+
+def screen(text: str, doc_type: str, rubric: str | Path | None = None,
+           mode: str | None = None) -> ScreenResult:
+    """One-off convenience: screen a single text (loads a Screener each call)."""
+    return Screener(rubric=rubric, mode=mode).screen_one(doc_type, text)

@@ -1,0 +1,135 @@
+"""The spaCy components: record structure, then cue detection.
+
+`screener_structure` finds sentences, headed sections and the people a record names,
+and sets spaCy sentence boundaries so classifiers and displaCy see the same sentences.
+`screener_cues` runs every marker's detector for the record's type and leaves the
+result on `doc._.detections` (exact character offsets) and, token-aligned, in
+`doc.spans["screener"]`. The rubric is named in the component config, so a saved
+pipeline knows which rules it ran.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, SpanGroup
+
+from screener.config.loader import load_rubric
+from screener.config.models import Rubric
+from screener.rules.base import DocContext, MarkerDetection
+from screener.rules.registry import detector_kinds
+from screener.text.context import ContextLayer
+from screener.text.names import find_people
+from screener.text.segment import segment
+
+for _name in ("doc_type", "context", "detections"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
+
+SPAN_KEY = "screener"
+
+
+@lru_cache(maxsize=16)
+def _context_layer(rubric_key: str) -> tuple[Rubric, ContextLayer]:
+    rubric = load_rubric(None if rubric_key == "default" else rubric_key)
+    return rubric, ContextLayer(rubric.context)
+
+
+class Structure:
+    def __init__(self, rubric: str):
+        self.rubric, self.layer = _context_layer(rubric)
+        self._heading_cache: dict[str, frozenset[str]] = {}
+
+    def heading_names(self, heading: str) -> frozenset[str]:
+        """Marker IDs whose heading aliases match the start of this heading."""
+        if heading not in self._heading_cache:
+            names = {m for m, spec in self.rubric.markers.items()
+                     if any(p.match(heading) for p in spec._headings)}
+            self._heading_cache[heading] = frozenset(names)
+        return self._heading_cache[heading]
+
+    def __call__(self, doc: Doc) -> Doc:
+        seg = segment(doc.text, self.heading_names, self.layer.is_placeholder)
+        starts = iter(s for s, _ in seg.sentences)
+        nxt = next(starts, None)
+        for i, token in enumerate(doc):
+            if nxt is not None and token.idx + len(token.text) > nxt:
+                token.is_sent_start = True
+                while nxt is not None and nxt < token.idx + len(token.text):
+                    nxt = next(starts, None)
+            elif i > 0:
+                token.is_sent_start = False
+        doc._.context = DocContext(
+            text=doc.text, doc_type=doc._.doc_type or "", seg=seg, people=find_people(doc.text),
+            context=self.layer, rubric=self.rubric,
+        )
+        return doc
+
+
+class Cues:
+    def __init__(self, nlp: Language, rubric: str):
+        self.rubric, _ = _context_layer(rubric)
+        self.kinds = detector_kinds()
+        self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+        for marker, spec in self.rubric.markers.items():
+            for cue in spec.cues:
+                if cue.phrases:
+                    self.phrases.add(f"{marker}/{cue.id}", [nlp.make_doc(p) for p in cue.phrases])
+
+    def __call__(self, doc: Doc) -> Doc:
+        ctx: DocContext = doc._.context
+        if ctx is None or doc._.doc_type not in self.rubric.doc_types:
+            raise ValueError("screener_cues needs doc._.doc_type set to a known record type "
+                             "and screener_structure before it")
+        if len(self.phrases):
+            for match_id, start, end in self.phrases(doc):
+                span = doc[start:end]
+                key = doc.vocab.strings[match_id]
+                ctx.phrase_hits.setdefault(key, []).append((span.start_char, span.end_char))
+        detections: dict[str, MarkerDetection] = {}
+        for marker in self.rubric.markers_for(doc._.doc_type):
+            spec = self.rubric.markers[marker]
+            detections[marker] = self.kinds[spec.detector].detect(ctx, marker, spec)
+        doc._.detections = detections
+        group = SpanGroup(doc, name=SPAN_KEY)
+        for det in detections.values():
+            for hit in det.hits:
+                span = doc.char_span(hit.start, hit.end, label=det.marker, alignment_mode="expand")
+                if span is not None:
+                    group.append(span)
+        doc.spans[SPAN_KEY] = group
+        return doc
+
+
+@Language.factory("screener_structure", default_config={"rubric": "default"})
+def make_structure(nlp: Language, name: str, rubric: str) -> Structure:
+    return Structure(rubric)
+
+
+@Language.factory("screener_cues", default_config={"rubric": "default"})
+def make_cues(nlp: Language, name: str, rubric: str) -> Cues:
+    return Cues(nlp, rubric)
+
+
+def build_nlp(rubric: str = "default") -> Language:
+    """A blank English pipeline with the screener's components.
+
+    The trained parser is not used: at ~7k words/s it would cap rules mode far below
+    its 150 records/s goal, and the cues need only the tokenizer and the context layer.
+    """
+    nlp = spacy.blank("en")
+    nlp.add_pipe("screener_structure", config={"rubric": rubric})
+    nlp.add_pipe("screener_cues", config={"rubric": rubric})
+    return nlp
+
+
+def analyse(nlp: Language, text: str, doc_type: str) -> Doc:
+    """Run the pipeline on one record of a given type."""
+    doc = nlp.make_doc(text)
+    doc._.doc_type = doc_type
+    for _, proc in nlp.pipeline:
+        doc = proc(doc)
+    return doc

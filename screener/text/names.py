@@ -1,0 +1,102 @@
+"""Who is who in a record: the children and the adults it names.
+
+Rules that need the child as the speaker or subject ("Kai said ...", "Kai is in school
+every day") check the name against these sets, so "Mum said ..." or "Gary will ..." do
+not pass for the child. The patterns are the conventions of case recording: "Name (8)",
+"Name, aged 8", "Child: Name", "mum Lisa", "Sana (mum)".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_N = r"(?-i:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?)"
+_SURNAME = r"(?:\s+(?-i:[A-Z][A-Za-z'-]+))?"
+_ADULT_ROLE = (r"(?:mum|mother|mam|dad|father|step-?dad|step-?mum|step-?father|step-?mother|"
+               r"carer|foster carer|grand(?:ma|mother|dad|father)|nan|nana|gran|granny|grandad|"
+               r"aunt(?:ie)?|uncle|partner|boyfriend|girlfriend|sw|tm|iro|hv|social worker|"
+               r"worker|manager|supervisor|supervisee|chair|teacher|dsl|senco|nurse|officer|"
+               r"practitioner|parents?)")
+
+_CHILD_PATTERNS = [
+    re.compile(rf"\b({_N}){_SURNAME}\s*\(\s*(?:aged?\s*|age\s*)?\d{{1,2}}\s*"
+               r"(?:y(?:rs?|ears?)?|m(?:onths?|ths?)?|wks?|weeks?|yo)?\s*\)"),
+    re.compile(rf"\b({_N}){_SURNAME},?\s+(?:aged?|age)\s*\d"),
+    re.compile(rf"\b({_N}){_SURNAME}\s*,?\s*\(?(?:dob|d\.o\.b\.?|born)\b", re.IGNORECASE),
+    re.compile(rf"\b(?:child(?:ren)?|yp|young person|subject|baby|son|daughter|sons|daughters|"
+               rf"brother|sister|siblings?|twins?)\s*[:\-]?\s*({_N})", re.IGNORECASE),
+    re.compile(rf"^\s*(?:[A-Za-z &/-]{{0,40}}[-–:]\s*)?({_N}){_SURNAME}\s*,\s*\d{{1,2}}\b",
+               re.MULTILINE),
+    re.compile(rf"\b({_N})(?:'s|s')\s+(?:views?|wishes|voice|school|nursery|bedroom|plan|"
+               r"cot|teacher|class|attendance|weight|development|behaviour|presentation)\b"),
+]
+_ADULT_PATTERNS = [
+    re.compile(rf"\b{_ADULT_ROLE}\s*[,(]?\s*\(?({_N})", re.IGNORECASE),
+    re.compile(rf"\b({_N}){_SURNAME}\s*[,(]\s*(?:the\s+)?{_ADULT_ROLE}\b", re.IGNORECASE),
+    re.compile(rf"\b(?:mr|mrs|ms|miss|dr|dc|pc|ds)\.?\s+({_N})"),
+    re.compile(rf"\b({_N})(?:'s)?\s+(?:partner|husband|wife|boyfriend|girlfriend)\b"),
+]
+# Capitalised words that are never a person in this domain.
+NOT_NAMES = frozenset("""
+i the this that these those there then when where what who why how he she they we it his her
+their our my your mum dad mother father parents parent sw tm hv gp iro dsl senco camhs school
+nursery police health monday tuesday wednesday thursday friday saturday sunday january february
+march april may june july august september october november december child children baby yp
+both all outcome outcomes action actions who when date review contingency purpose analysis
+plan visit assessment supervision decision decisions issue options research evidence impact
+no yes not none n/a tbc mr mrs ms miss dr social worker team manager if by to and or but so as
+at in on of for from with without after before during home today yesterday next last previous
+grandma nan nana gran grandad aunt uncle stepdad stepmum carer carers
+""".split())
+
+
+@dataclass
+class People:
+    children: set[str] = field(default_factory=set)
+    adults: set[str] = field(default_factory=set)
+
+    def is_child(self, word: str) -> bool:
+        """True when `word` refers to a child of this record (name, noun or pronoun)."""
+        w = word.strip()
+        low = w.lower()
+        if low in {"he", "she", "they", "both"} or low.startswith(
+            ("the child", "the baby", "the boy", "the girl", "the young", "the yp", "the sibling",
+             "the kids", "the twins", "the older", "the younger", "the eldest", "the youngest",
+             "both ", "all ", "yp", "cyp")):
+            return True
+        first = w.split()[0] if w.split() else w
+        if first.lower() in NOT_NAMES or first in self.adults:
+            return False
+        if self.children:
+            return first in self.children
+        return first[:1].isupper()
+
+    @property
+    def first_child(self) -> str | None:
+        return min(self.children, key=len) if self.children else None
+
+
+def find_people(text: str) -> People:
+    people = People()
+    for pat in _ADULT_PATTERNS:
+        for m in pat.finditer(text):
+            name = m.group(1)
+            if name.lower() not in NOT_NAMES:
+                people.adults.add(name)
+    for pat in _CHILD_PATTERNS:
+        for m in pat.finditer(text):
+            name = m.group(1)
+            if name.lower() not in NOT_NAMES and name not in people.adults:
+                people.children.add(name)
+    return people
+
+
+def first_child_in_order(text: str, people: People) -> str | None:
+    """The child named first in the text: the one guidance should talk about."""
+    best: tuple[int, str] | None = None
+    for name in people.children:
+        pos = text.find(name)
+        if pos >= 0 and (best is None or pos < best[0]):
+            best = (pos, name)
+    return best[1] if best else None
