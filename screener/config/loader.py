@@ -236,6 +236,10 @@ def _build(raw: dict[str, Any], origin: dict[str, str]) -> Rubric:
                 if s not in markers:
                     raise RubricError(where, f"{key}.in_sections", f"unknown section {s!r}",
                                       sorted(markers))
+            for s in cue.not_with:
+                if s not in enabled or s == mid:
+                    raise RubricError(where, f"{key}.not_with", f"unknown marker {s!r}",
+                                      sorted(m for m in enabled if m != mid))
     for i, p in enumerate(context.negation_pre + context.negation_post + context.clause_breaks
                           + context.intention + context.adult_report + context.remote_contact):
         compile_regex(p, context.macros, origin["context"], f"context[{i}]")

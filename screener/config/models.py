@@ -31,6 +31,7 @@ class CueSpec(_Strict):
     needs_reason: bool = False
     in_sections: list[str] = Field(default_factory=list)
     unless: str | None = None
+    not_with: list[str] = Field(default_factory=list)
     blocked_by: list[ContextCheck] = Field(default_factory=list)
     confidence: float = Field(default=0.7, ge=0.0, le=1.0)
 

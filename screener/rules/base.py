@@ -60,6 +60,13 @@ class DocContext:
     context: ContextLayer
     rubric: Rubric
     phrase_hits: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    # Filled marker by marker, so a detector can use markers found before it.
+    detections: dict[str, MarkerDetection] = field(default_factory=dict)
+
+    def found_in(self, marker: str, start: int, end: int) -> bool:
+        """Whether `marker` has an unblocked hit overlapping [start, end)."""
+        det = self.detections.get(marker)
+        return det is not None and any(h.start < end and start < h.end for h in det.hits)
 
     def sentence(self, pos: int, end: int | None = None) -> tuple[int, int]:
         found = self.seg.sentence_at(pos)

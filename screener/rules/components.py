@@ -18,7 +18,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, SpanGroup
 
 from screener.config.loader import load_rubric
-from screener.config.models import Rubric
+from screener.config.models import MarkerSpec, Rubric
 from screener.rules.base import DocContext, MarkerDetection
 from screener.rules.registry import detector_kinds
 from screener.text.context import ContextLayer
@@ -36,6 +36,28 @@ SPAN_KEY = "screener"
 def _context_layer(rubric_key: str) -> tuple[Rubric, ContextLayer]:
     rubric = load_rubric(None if rubric_key == "default" else rubric_key)
     return rubric, ContextLayer(rubric.context)
+
+
+def _depends_on(spec: MarkerSpec) -> set[str]:
+    deps = {m for cue in spec.cues for m in cue.not_with}
+    deps |= set(spec.params.get("skip_rows_with", ["vague_goal"] if spec.detector ==
+                                "action_rows.v1" else []))
+    return deps
+
+
+def _dependency_order(rubric: Rubric, doc_type: str) -> list[str]:
+    """Markers of a type, each after the markers its cues refer to (vague_goal first)."""
+    todo = list(rubric.markers_for(doc_type))
+    done: list[str] = []
+    while todo:
+        for m in todo:
+            if all(d in done or d not in todo for d in _depends_on(rubric.markers[m])):
+                done.append(m)
+                todo.remove(m)
+                break
+        else:
+            raise ValueError(f"markers of {doc_type} refer to each other in a loop: {todo}")
+    return done
 
 
 class Structure:
@@ -73,6 +95,7 @@ class Cues:
     def __init__(self, nlp: Language, rubric: str):
         self.rubric, _ = _context_layer(rubric)
         self.kinds = detector_kinds()
+        self.order = {dt: _dependency_order(self.rubric, dt) for dt in self.rubric.doc_types}
         self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
         for marker, spec in self.rubric.markers.items():
             for cue in spec.cues:
@@ -89,11 +112,11 @@ class Cues:
                 span = doc[start:end]
                 key = doc.vocab.strings[match_id]
                 ctx.phrase_hits.setdefault(key, []).append((span.start_char, span.end_char))
-        detections: dict[str, MarkerDetection] = {}
-        for marker in self.rubric.markers_for(doc._.doc_type):
+        detections: dict[str, MarkerDetection] = ctx.detections
+        for marker in self.order[doc._.doc_type]:
             spec = self.rubric.markers[marker]
             detections[marker] = self.kinds[spec.detector].detect(ctx, marker, spec)
-        doc._.detections = detections
+        doc._.detections = {m: detections[m] for m in self.rubric.markers_for(doc._.doc_type)}
         group = SpanGroup(doc, name=SPAN_KEY)
         for det in detections.values():
             for hit in det.hits:

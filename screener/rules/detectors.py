@@ -9,6 +9,7 @@ supervision happened at the expected interval.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
@@ -18,6 +19,10 @@ from screener.config.loader import compile_regex
 from screener.config.models import CueSpec, MarkerSpec
 from screener.rules.base import DocContext, Hit, MarkerDetection
 from screener.rules.registry import NoParams, register
+from screener.text.segment import line_spans
+
+
+_PRONOUNS = {"he", "she", "they"}
 
 
 def _cue_hit(ctx: DocContext, marker: str, cue: CueSpec, start: int, end: int,
@@ -32,12 +37,18 @@ def _cue_hit(ctx: DocContext, marker: str, cue: CueSpec, start: int, end: int,
     def hit(blocked: str | None = None) -> Hit:
         return Hit(marker, source, start, end, cue.confidence, sent, blocked)
 
-    if subj is not None and cue.subject == "child" and not ctx.people.is_child(subj):
-        return None
+    if subj is not None and cue.subject == "child":
+        if not ctx.people.is_child(subj):
+            return None
+        if subj.lower() in _PRONOUNS and not ctx.people.pronoun_is_child(text, start):
+            return None
     if cue.subject == "adult" and subj is not None and ctx.people.is_child(subj):
         return None
     if cue.unless_pattern is not None and cue.unless_pattern.search(text, sent[0], sent[1]):
         return hit("near_miss")
+    for other in cue.not_with:
+        if ctx.found_in(other, sent[0], sent[1]):
+            return hit(f"with {other}")
     if cue.needs_reason:
         nxt = ctx.next_sentence(sent)
         if not (ctx.context.has_reason(text, sent[0], sent[1])
@@ -110,9 +121,11 @@ class Cues:
 
 class ActionRowParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    need: Literal["owner", "deadline"]
+    need: Literal["owner", "deadline", "action"]
     min_share: float = Field(default=0.5, gt=0.0, le=1.0)
     min_rows: int = Field(default=2, ge=1)
+    # Rows where one of these markers was found (a vague aim) are left out of the count.
+    skip_rows_with: list[str] = Field(default_factory=lambda: ["vague_goal"])
 
 
 _ROW_ACTION = (
@@ -121,39 +134,80 @@ _ROW_ACTION = (
     r"update|request|fit|install|deliver|run|offer|check|do|call|ring|email|liaise|agree|set up|"
     r"collect|invite|convene|hold|go|show|teach|help|buy|pay|register|enrol|obtain|review|"
     r"monitor|support|continue|work|start|find|explain|read|weigh|test|screen|assess|see|"
-    r"organise|keep|bring|move|engage|complete|sign|identify|discuss|explore|ask|tell|"
-    r"produce|draw up|put)\b"
-    r"|^\s*(?:[-•*]|\d+[.)]|action\s*\d*\s*[:.-])?\s*(?:refer(?:ral)?|arrange|complete|book|"
+    r"organise|keep|bring|move|engage|sign|identify|discuss|explore|ask|tell|produce|draw up|"
+    r"put|repeat|confirm|order|text|phone|sort|plan|prepare|introduce|link|join|use|access)\b"
+    r"|^\s*(?:[-•*–]|\d+[.)]|action\s*\d*\s*[:.-])?\s*(?:refer(?:ral)?|arrange|complete|book|"
     r"make|send|provide|visit|attend|undertake|apply|request|hold|convene|fit|install|deliver|"
     r"weekly|fortnightly|monthly|sessions?|assessment|programme|course|direct work|"
-    r"home visits?|joint visit|appointment|application|gp|dental|health|school|parenting)\b"
+    r"home visits?|joint visit|appointment|application|gp|dental|parenting|"
+    r"young carers?|adult social care|(?:\w+\s+){0,3}(?:assessment|referral|"
+    r"programme|course|sessions?|appointment|application))\b"
 )
+# What makes an action specific rather than "support to continue": a number, a date, a
+# concrete thing to do or a named service.
+_SPECIFIC = (
+    r"\d|\b(?:referr\w*|assessment|appointment|course|programme|sessions?|application|apply|"
+    r"book\w*|install\w*|fit\w*|test\w*|screen\w*|weigh\w*|enrol\w*|register\w*|letter|form|"
+    r"card|bed|cot|meter|funding|fees?|club|group|clinic|panel|timetable|diary|chart|agreement|"
+    r"written|show \w+ how|teach|mentor|counsell\w*|therap\w*|medication|dentist|optician|"
+    r"uniform|transport|lift|voucher|grant|benefits?|tenancy|move|place|buddy|key adult|"
+    r"check-?in|return home interview|safety plan|crisis plan|warning notice|daily|weekly|"
+    r"fortnightly|monthly|every)\b"
+    r"|(?-i:[A-Z][a-z]+(?: [A-Z][a-z]+)* (?:Service|Programme|Project|Team|Clinic|Group|Centre|"
+    r"Hub|Unit|Club|Trust|Academy|School|Nursery|Course|Bank))"
+)
+_TITLE = re.compile(r"^\W*(?:review of |updated? )?(?:(?:cin|cp|child in need|child protection|"
+                    r"care|pathway|safety|protection)\s+plan|plan)\b", re.IGNORECASE)
+_ROLE = (
+    r"(?:sw|social worker|tm|hv|health visitor|school nurse|dsl|senco|gp|iro|fsw|"
+    r"family support worker|school|nursery|college|police|camhs|mum|dad|m|f|mother|father|"
+    r"parents?|carers?|grandparents?|nan|nana|grandma|gran|housing|cgl|idva|midwife|"
+    r"paediatrician|teacher|head ?teacher|head of year|early help|ot|yot|"
+    r"(?:\w+[ -]){0,3}(?:worker|nurse|officer|coordinator|co-ordinator|teacher|lead|practitioner|"
+    r"therapist|manager|visitor|midwife|adviser|advisor|mentor|consultant|team|service|"
+    r"centre|hub|chair|keyworker|key worker|psychologist|paediatrician|clinician|senco|dsl))"
+)
+_NOT_OWNER = (r"(?!(?:ongoing|tbc|tba|n/?a|none|weekly|monthly|fortnightly|daily|asap|all|"
+              r"everyone|multi-?agency|professionals|agencies|various|family|by|from|to|"
+              r"review|next|within|the)\b)")
+_PERSON = (r"(?:(?:mr|mrs|ms|miss|dr|dc|pc)\.?\s+{NAME}|" + _NOT_OWNER +
+           r"{NAME}(?:\s+(?-i:[A-Z][A-Za-z'-]+))?)")
+_OWNER = (r"(?:(?:the\s+)?" + _ROLE + r"(?:\s*,?\s*\(?" + _PERSON + r"\)?)?|" + _PERSON +
+          r"(?:\s*[,(]\s*(?:the\s+)?[^,)\n|]{2,40}[,)])?)")
 _ROW_OWNER = (
-    r"(?:^|[-•*|/–—,(:]\s*|\b)(?:sw|social worker|tm|hv|health visitor|school nurse|dsl|senco|gp|"
-    r"iro|fsw|family support worker|school|nursery|college|police|camhs|mum|dad|mother|father|"
-    r"parents?|carers?|grandparents?|nan|nana|grandma|housing|cgl|idva|midwife|paediatrician|"
-    r"teacher|head ?teacher|pastoral \w+|early help(?: worker)?|{NAME}(?:\s+{NAME})?)"
-    r"\s*(?:\([^)\n]{1,50}\))?\s*(?:,\s*[^,\n|]{2,40}?\s*)?(?:to|will|is to|are to|has agreed to)\s+\w"
-    r"|\b(?:who|lead|responsible|owner|by whom)\s*[:|=–-]\s*(?!\s*(?:tbc|tba|n/?a|all|everyone|"
-    r"all professionals|\?|-|—)\s*(?:$|[|/\n.]))\S"
-    r"|[|/–—]\s*(?:(?:{NAME}\s+){0,2}{NAME}|sw|tm|hv|dsl|senco|gp|school|nursery|mum|dad|parents?|"
-    r"\w+ (?:worker|nurse|officer|coordinator|teacher|lead))\s*(?:\([^)\n]{1,50}\))?"
-    r"(?:,\s*[^|/\n–—]{2,40})?\s*(?:[|/–—]|$)"
-    r"|^\s*[-•*]?\s*(?:{NAME}\s+){1,2}\((?:[^)\n]{1,50})\)\s*(?:will|to)\b"
-    r"|^\s*[-•*]?\s*(?:{NAME}\s+){0,2}{NAME},\s*[^,\n]{2,50},\s*(?:will|to)\b"
+    r"(?:^|[\s(|/–—-])" + _OWNER + r"(?:\s+(?:and|&|with)\s+" + _OWNER + r")?\s*"
+    r"(?:will|to|is to|are to|has agreed to|have agreed to|agreed to|shall)\s+(?!be\b)\w"
+    r"|(?:^|[|–—/]|\s-\s|:)\s*" + _OWNER + r"(?:\s+(?:and|&|with)\s+" + _OWNER +
+    r")?\s*(?:[;,][^|\n]{0,30})?\s*(?:$|[|–—/]|\s-\s)"
+    r"|\b(?:who|lead|responsible(?: person| agency)?|owner|by whom)\s*[:|=–-]\s*"
+    r"(?!\s*(?:tbc|tba|n/?a|all|everyone|all professionals|multi-?agency|professionals|"
+    r"agencies|various|family/professionals|\?|-|—|–)\s*(?:$|[|/\n.]))\w"
+    r"|\b(?:by|led by|booked by|done by)\s+(?:the\s+)?" + _ROLE + r"\b"
 )
 _ROW_NOT_DEADLINE = (
     r"\b(?:next |the next )?(?:review|core group|conference|rcpc|cin review|meeting)\b"
     r"[^\n]{0,20}$"
 )
+_LIST_LINE = re.compile(r"^\s*(?:[-•*–—]|\d{1,2}[.)]|[a-h][.)]|\(\w\))|\||\s[-–—/]\s")
+_PLAN_SECTIONS = {"actions", "outcomes", "responsibilities", "timescales"}
+
+
+@dataclass(frozen=True)
+class _Row:
+    start: int
+    end: int
+    cells: tuple[str, ...]
+    prose: bool = False
 
 
 @register("action_rows.v1")
 class ActionRows:
-    """Share of a plan's action rows that name an owner (or a deadline).
+    """Share of a plan's specific action rows that name an owner (or a deadline).
 
-    A plan where most actions have an owner has `responsibilities`, even if one vague row
-    is owned by "all professionals"; one owned row among many passive ones does not.
+    Rows are list items, table rows and (in prose plans) sentences that set out an action.
+    Rows that are vague aims are left out: a wholly vague plan has no owned actions, and
+    one vague row owned by "all professionals" does not spoil an otherwise owned plan.
+    Pipe tables with a "Who" or "By when" column are read by column.
     """
 
     name = "action_rows.v1"
@@ -172,34 +226,94 @@ class ActionRows:
                 compile_regex(_ROW_OWNER, m, "action_rows.v1", "owner"),
                 compile_regex("{DEADLINE}|{DATE}", m, "action_rows.v1", "deadline"),
                 compile_regex(_ROW_NOT_DEADLINE, m, "action_rows.v1", "not_deadline"),
+                compile_regex(_SPECIFIC, m, "action_rows.v1", "specific"),
             )
         return self._compiled[key]
+
+    def rows(self, ctx: DocContext) -> list[_Row]:
+        """Candidate rows: list and table lines, and sentences; `prose` marks sentences
+        outside plan sections, which must name an owner to count as an action."""
+        text = ctx.text
+        out: list[_Row] = []
+        for ls, le in line_spans(text):
+            secs = ctx.seg.sections_at(ls)
+            names = set().union(*(s.names for s in secs)) if secs else set()
+            line = text[ls:le]
+            listy = bool("|" in line or _LIST_LINE.search(line))
+            if names and not names & _PLAN_SECTIONS and not listy:
+                continue
+            if _TITLE.search(line) or any(
+                    s.heading_start <= ls and le <= s.heading_end for s in secs):
+                continue
+            if listy or (names & _PLAN_SECTIONS and len(line) < 200):
+                cells = tuple(c.strip() for c in line.split("|")) if "|" in line else ()
+                out.append(_Row(ls, le, cells))
+            else:
+                in_plan = bool(names & _PLAN_SECTIONS)
+                for s, e in ctx.seg.sentences:
+                    if ls <= s and e <= le:
+                        out.append(_Row(s, e, (), prose=not in_plan))
+        return out
 
     def detect(self, ctx: DocContext, marker: str, spec: MarkerSpec) -> MarkerDetection:
         params = ActionRowParams.model_validate(spec.params)
         det = apply_cues(ctx, marker, spec)
-        action, owner, deadline, not_deadline = self._patterns(ctx)
-        rows = [s for s in ctx.seg.sentences if action.search(ctx.text, s[0], s[1])]
-        if len(rows) < params.min_rows:
+        action, owner, deadline, not_deadline, specific = self._patterns(ctx)
+        text = ctx.text
+        skip = [h for m in params.skip_rows_with for h in ctx.detections.get(m, _EMPTY).hits]
+        column: int | None = None
+        rows: list[_Row] = []
+        good: list[_Row] = []
+        for row in self.rows(ctx):
+            body = text[row.start:row.end]
+            if row.cells and len(row.cells) >= 2:
+                heads = [c.lower() for c in row.cells]
+                want = ("who", "lead", "responsible", "by whom") if params.need == "owner" else (
+                    "when", "by when", "timescale", "date", "by")
+                found = [i for i, h in enumerate(heads) if h.strip(" :") in want]
+                if found and all(len(h.split()) <= 4 for h in heads):
+                    column = found[0]
+                    continue
+            if not action.search(body) or (row.prose and not owner.search(body)):
+                continue
+            if any(h.start < row.end and row.start < h.end for h in skip):
+                continue
+            rows.append(row)
+            if params.need == "action":
+                if specific.search(body):
+                    good.append(row)
+            elif column is not None and row.cells and len(row.cells) > column:
+                cell = row.cells[column]
+                if cell and not ctx.context.is_placeholder(cell) and (
+                        params.need == "owner" or deadline.search(cell)):
+                    good.append(row)
+            elif params.need == "owner":
+                if owner.search(body):
+                    good.append(row)
+            else:
+                m = deadline.search(body)
+                if m and not (not_deadline.search(body[: m.end()])
+                              and not re.search(r"\bby\b|\bwithin\b", body[: m.start()], re.I)):
+                    good.append(row)
+        source = f"rule:{marker}.{params.need}_rows"
+        if not rows:
             return det
-        need = owner if params.need == "owner" else deadline
-        good = []
-        for s, e in rows:
-            row = ctx.text[s:e]
-            m = need.search(row)
-            if m and not (params.need == "deadline" and not_deadline.search(row[: m.end()])
-                          and not re.search(r"\bby\b|\bwithin\b", row[: m.start()], re.I)):
-                good.append((s, e))
         share = len(good) / len(rows)
-        source = f"rule:{marker}.{params.need}_share"
-        if good and share >= params.min_share:
-            conf = min(0.95, 0.55 + 0.4 * share)
-            for s, e in good[:5]:
-                det.add(Hit(marker, source, s, e, conf, (s, e)))
-        elif rows:
-            s, e = rows[0]
-            det.add(Hit(marker, source, s, e, 0.0, (s, e), f"only {len(good)}/{len(rows)} rows"))
+        enough = len(good) >= params.min_rows if params.need == "action" else (
+            len(rows) >= params.min_rows and share >= params.min_share)
+        if enough:
+            conf = min(0.95, 0.55 + 0.4 * share) if params.need != "action" else min(
+                0.9, 0.5 + 0.1 * len(good))
+            for r in good[:5]:
+                det.add(Hit(marker, source, r.start, r.end, conf, (r.start, r.end)))
+        else:
+            r = rows[0]
+            det.add(Hit(marker, source, r.start, r.end, 0.0, (r.start, r.end),
+                        f"only {len(good)}/{len(rows)} rows"))
         return det
+
+
+_EMPTY = MarkerDetection("")
 
 
 class FrequencyParams(BaseModel):
@@ -238,13 +352,16 @@ def parse_date(s: str, default_year: int | None = None) -> date | None:
         return None
 
 
-_SESSION_DATE = re.compile(
-    r"\b(?:date(?: of (?:this )?(?:case )?supervision)?|supervision date|session date|"
-    r"supervision (?:held )?on|held on)\s*[:\-]?\s*([^\n|]{0,30})", re.IGNORECASE)
-_PREVIOUS = re.compile(
-    r"\b(?:previous|last|prior|preceding)\s+(?:case\s+|formal\s+|management\s+)?"
-    r"(?:supervision|session)(?:\s+(?:date|was|held|on))*\s*[:\-(]?\s*([^\n|]{0,30})",
-    re.IGNORECASE)
+_PREVIOUS = (
+    r"\b(?:previous|prev|last|prior|preceding)\b(?:\s+(?:case\s+|formal\s+|management\s+)?"
+    r"(?:supervision|session|one|sup))?(?:\s+(?:on this case|on this family|date|was|were|"
+    r"held|on|took place|recorded|dated))*\s*[:\-(]?\s*(?:on\s+)?(?P<date>{DATE})"
+)
+_SESSION = (
+    r"\b(?:date(?: of (?:this )?(?:case )?supervision)?|this (?:supervision|session)(?: date)?|"
+    r"(?:case )?supervision date|session date|(?:case )?supervision(?: held)? on|"
+    r"supervised (?:\w+ ){0,2}on)\s*[:\-]?\s*(?P<date>{DATE})"
+)
 _OVERDUE = re.compile(
     r"\b(?:overdue|out of timescale|outside (?:of )?(?:the )?timescale|not within timescale|"
     r"first (?:case )?supervision (?:since|in|for)|(?:two|three|four|five|six|\d+)\s+months?\s+"
@@ -262,6 +379,42 @@ class SupervisionFrequency:
     def validate_params(self, params: dict[str, Any]) -> BaseModel:
         return self.Params.model_validate(params)
 
+    _compiled: dict[int, tuple[re.Pattern[str], ...]] = {}
+
+    def _patterns(self, ctx: DocContext) -> tuple[re.Pattern[str], ...]:
+        key = id(ctx.rubric)
+        if key not in self._compiled:
+            m = ctx.rubric.context.macros
+            self._compiled[key] = (
+                compile_regex(_PREVIOUS, m, self.name, "previous"),
+                compile_regex("{DATE}", m, self.name, "date"),
+                compile_regex(_SESSION, m, self.name, "session"),
+            )
+        return self._compiled[key]
+
+    @staticmethod
+    def _session_date(text: str, taken: tuple[int, int], date_re: re.Pattern[str],
+                      session_re: re.Pattern[str]) -> date | None:
+        """This session's date: a labelled one, else one on the line of "previous: ...",
+        else the first date near the top that is not the previous one."""
+        for sm in session_re.finditer(text):
+            if not (taken[0] <= sm.start("date") < taken[1]):
+                found = parse_date(sm.group("date"))
+                if found:
+                    return found
+        if taken[0] >= 0:
+            line_start = text.rfind("\n", 0, taken[0]) + 1
+            for dm in date_re.finditer(text, line_start, taken[0]):
+                found = parse_date(dm.group(0))
+                if found:
+                    return found
+        for dm in date_re.finditer(text, 0, min(len(text), 800)):
+            if not (taken[0] <= dm.start() < taken[1]):
+                found = parse_date(dm.group(0))
+                if found:
+                    return found
+        return None
+
     def detect(self, ctx: DocContext, marker: str, spec: MarkerSpec) -> MarkerDetection:
         params = FrequencyParams.model_validate(spec.params)
         det = apply_cues(ctx, marker, spec)
@@ -273,22 +426,19 @@ class SupervisionFrequency:
             det.add(Hit(marker, source, overdue.start(), overdue.end(), 0.0,
                         ctx.sentence(overdue.start(), overdue.end()), "overdue"))
             return det
-        head = text[:600]
-        sm = _SESSION_DATE.search(head)
-        session = parse_date(sm.group(1)) if sm else None
+        previous_re, date_re, session_re = self._patterns(ctx)
+        pm = previous_re.search(text)
+        taken = (pm.start(), pm.end()) if pm else (-1, -1)
+        session = self._session_date(text, taken, date_re, session_re)
         if session is None:
-            first = _NUM_DATE.search(head) or _WORD_DATE.search(head)
-            session = parse_date(first.group(0)) if first else None
-            sm = first
-        pm = _PREVIOUS.search(text)
-        previous = parse_date(pm.group(1), session.year if session else None) if pm else None
-        if session is None or sm is None:
             if det.hits:
                 det.add(Hit(marker, source, 0, 0, 0.0, (0, 0), "undated"))
                 det.hits = []
             return det
+        previous = parse_date(pm.group("date"), session.year) if pm else None
         if previous is not None and pm is not None:
-            if previous > session and previous.year == session.year and pm.group(1).count("/") < 2:
+            if previous > session and pm.group("date").count("/") < 2 and not re.search(
+                    r"\d{4}", pm.group("date")):
                 previous = previous.replace(year=session.year - 1)
             gap = (session - previous).days
             span = (pm.start(), pm.end())

@@ -19,15 +19,19 @@ _ADULT_ROLE = (r"(?:mum|mother|mam|dad|father|step-?dad|step-?mum|step-?father|s
                r"worker|manager|supervisor|supervisee|chair|teacher|dsl|senco|nurse|officer|"
                r"practitioner|parents?)")
 
-_CHILD_PATTERNS = [
-    re.compile(rf"\b({_N}){_SURNAME}\s*\(\s*(?:aged?\s*|age\s*)?\d{{1,2}}\s*"
+ADULT_AGE = 18
+# Patterns whose second group is an age: a person of 18 or more is an adult.
+_AGED_PATTERNS = [
+    re.compile(rf"\b({_N}){_SURNAME}\s*\(\s*(?:aged?\s*|age\s*)?(\d{{1,2}})\s*"
                r"(?:y(?:rs?|ears?)?|m(?:onths?|ths?)?|wks?|weeks?|yo)?\s*\)"),
-    re.compile(rf"\b({_N}){_SURNAME},?\s+(?:aged?|age)\s*\d"),
+    re.compile(rf"\b({_N}){_SURNAME},?\s+(?:aged?|age)\s*(\d{{1,2}})"),
+    re.compile(rf"^\s*(?:[A-Za-z &/-]{{0,40}}[-–:]\s*)?({_N}){_SURNAME}\s*,\s*(\d{{1,2}})\b",
+               re.MULTILINE),
+]
+_CHILD_PATTERNS = [
     re.compile(rf"\b({_N}){_SURNAME}\s*,?\s*\(?(?:dob|d\.o\.b\.?|born)\b", re.IGNORECASE),
     re.compile(rf"\b(?:child(?:ren)?|yp|young person|subject|baby|son|daughter|sons|daughters|"
                rf"brother|sister|siblings?|twins?)\s*[:\-]?\s*({_N})", re.IGNORECASE),
-    re.compile(rf"^\s*(?:[A-Za-z &/-]{{0,40}}[-–:]\s*)?({_N}){_SURNAME}\s*,\s*\d{{1,2}}\b",
-               re.MULTILINE),
     re.compile(rf"\b({_N})(?:'s|s')\s+(?:views?|wishes|voice|school|nursery|bedroom|plan|"
                r"cot|teacher|class|attendance|weight|development|behaviour|presentation)\b"),
 ]
@@ -37,6 +41,9 @@ _ADULT_PATTERNS = [
     re.compile(rf"\b(?:mr|mrs|ms|miss|dr|dc|pc|ds)\.?\s+({_N})"),
     re.compile(rf"\b({_N})(?:'s)?\s+(?:partner|husband|wife|boyfriend|girlfriend)\b"),
 ]
+_ADULT_NOUNS = (r"(?:[Mm]um|[Mm]other|[Mm]am|[Dd]ad|[Ff]ather|[Ss]tep-?(?:dad|mum|father|mother)|"
+                r"[Pp]artner|[Nn]an|[Nn]ana|[Gg]ran(?:dma|dad|ny)?|[Gg]randmother|[Gg]randfather|"
+                r"[Aa]unt(?:ie)?|[Uu]ncle|[Cc]arer|(?-i:M|F|MGM|PGM|MGF|PGF))")
 # Capitalised words that are never a person in this domain.
 NOT_NAMES = frozenset("""
 i the this that these those there then when where what who why how he she they we it his her
@@ -72,13 +79,28 @@ class People:
             return first in self.children
         return first[:1].isupper()
 
-    @property
-    def first_child(self) -> str | None:
-        return min(self.children, key=len) if self.children else None
+    _mention: re.Pattern[str] | None = None
+
+    def pronoun_is_child(self, text: str, pos: int, window: int = 400) -> bool:
+        """Whether a he/she/they at `pos` most likely refers to a child: the last person
+        mentioned before it (within `window` characters) is a child, or nobody is."""
+        if self._mention is None:
+            names = sorted(self.children | self.adults, key=len, reverse=True)
+            alts = [re.escape(n) for n in names] + [_ADULT_NOUNS]
+            self._mention = re.compile(r"\b(?:" + "|".join(alts) + r")\b")
+        last = None
+        for m in self._mention.finditer(text, max(0, pos - window), pos):
+            last = m.group(0)
+        return last is None or last in self.children
 
 
 def find_people(text: str) -> People:
     people = People()
+    for pat in _AGED_PATTERNS:
+        for m in pat.finditer(text):
+            name = m.group(1)
+            if name.lower() not in NOT_NAMES:
+                (people.adults if int(m.group(2)) >= ADULT_AGE else people.children).add(name)
     for pat in _ADULT_PATTERNS:
         for m in pat.finditer(text):
             name = m.group(1)
@@ -89,6 +111,7 @@ def find_people(text: str) -> People:
             name = m.group(1)
             if name.lower() not in NOT_NAMES and name not in people.adults:
                 people.children.add(name)
+    people.children -= people.adults
     return people
 
 

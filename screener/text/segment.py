@@ -82,6 +82,16 @@ def _lines(text: str) -> Iterable[tuple[int, int]]:
     yield start, len(text)
 
 
+def line_spans(text: str) -> list[tuple[int, int]]:
+    """Non-empty lines (HTML breaks count as line ends), stripped, as offsets."""
+    out = []
+    for ls, le in _lines(text):
+        ls, le = _strip(text, ls, le)
+        if ls < le:
+            out.append((ls, le))
+    return out
+
+
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
@@ -136,9 +146,10 @@ def segment(text: str, heading_names: Callable[[str], frozenset[str]],
             head = clean_heading(m.group("head"))
             names = heading_names(head)
             body = m.group("body").strip()
-            # "Mum said: ..." is speech, not a heading: accept unknown headings only when
-            # they look like form labels (short, or with nothing after them).
-            if names or not body or len(head.split()) <= 3:
+            # Only known headings, or labels with nothing after them, open a section; an
+            # unknown "Label: text" line ("HV (Sian): weight dropped", "Mum said: ...") is
+            # a line of the section it sits in.
+            if names or not body:
                 hs = ls + m.start("head")
                 headings.append((hs, ls + m.end("head"), ls + m.start("body"), head, names))
                 body_start = ls + m.start("body")
