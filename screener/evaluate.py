@@ -40,16 +40,19 @@ class EvalReport:
     macro_mcc: float
     grade_accuracy: float
     qwk: float
-    inadequate_top30: float
+    inadequate_top30: float  # share of truly inadequate records found in the top 30%
+    inadequate_precision30: float  # share of the top 30% that are truly inadequate
     ece: float
-    reliability: list[dict[str, float]] = field(default_factory=list)
+    reliability: list[dict[str, Any]] = field(default_factory=list)
     errors: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode, "n": self.n, "macro_f1": self.macro_f1,
             "macro_mcc": self.macro_mcc, "grade_accuracy": self.grade_accuracy, "qwk": self.qwk,
-            "inadequate_top30": self.inadequate_top30, "ece": self.ece, "errors": self.errors,
+            "inadequate_top30": self.inadequate_top30,
+            "inadequate_precision30": self.inadequate_precision30, "ece": self.ece,
+            "errors": self.errors,
             "markers": [vars(m) for m in self.markers], "reliability": self.reliability,
         }
 
@@ -92,13 +95,24 @@ def top_share_captured(risk: Sequence[float], truth: Sequence[bool], share: floa
     return float(sum(truth[i] for i in order)) / total
 
 
+def top_share_precision(risk: Sequence[float], truth: Sequence[bool],
+                        share: float = 0.3) -> float:
+    """Of the top `share` of the ranking, the share that is truly positive."""
+    if not len(risk):
+        return 0.0
+    k = max(1, math.ceil(share * len(risk)))
+    order = np.argsort(-np.asarray(risk), kind="stable")[:k]
+    return float(sum(truth[i] for i in order)) / k
+
+
 def reliability(probs: Sequence[float], truth: Sequence[bool],
-                bins: int = 10) -> tuple[float, list[dict[str, float]]]:
+                bins: int = 10) -> tuple[float, list[dict[str, Any]]]:
     """Expected calibration error and the reliability table (mean p vs observed rate)."""
     p = np.asarray(probs, float)
     t = np.asarray(truth, float)
     edges = np.linspace(0, 1, bins + 1)
-    table, ece = [], 0.0
+    table: list[dict[str, Any]] = []
+    ece = 0.0
     for i in range(bins):
         lo, hi = edges[i], edges[i + 1]
         mask = (p >= lo) & ((p < hi) if i < bins - 1 else (p <= hi))
@@ -148,6 +162,7 @@ def evaluate(gold: list[dict[str, Any]], results: list[ScreenResult], levels: li
         macro_f1=float(np.mean([m.f1 for m in markers])) if markers else 0.0,
         macro_mcc=float(np.mean([m.mcc for m in markers])) if markers else 0.0,
         grade_accuracy=acc, qwk=qwk, inadequate_top30=top_share_captured(risk, inad),
+        inadequate_precision30=top_share_precision(risk, inad),
         ece=ece, reliability=table, errors=errors,
     )
 
@@ -167,10 +182,14 @@ def format_report(reports: list[EvalReport]) -> str:
                      f"{m.f1:6.2f} {m.mcc:6.2f}")
     lines.append("")
     lines.append(f"{'mode':<6} {'macro-F1':>9} {'macro-MCC':>10} {'min MCC':>8} {'grade acc':>10} "
-                 f"{'QWK':>6} {'inad@30%':>9} {'ECE':>6}")
+                 f"{'QWK':>6} {'inad R@30%':>10} {'inad P@30%':>10} {'ECE':>6}")
     for r in reports:
         worst = min((m.mcc for m in r.markers), default=0.0)
         lines.append(f"{r.mode:<6} {r.macro_f1:9.3f} {r.macro_mcc:10.3f} {worst:8.2f} "
-                     f"{r.grade_accuracy:10.3f} {r.qwk:6.3f} {r.inadequate_top30:9.2f} "
-                     f"{r.ece:6.3f}")
+                     f"{r.grade_accuracy:10.3f} {r.qwk:6.3f} {r.inadequate_top30:10.2f} "
+                     f"{r.inadequate_precision30:10.2f} {r.ece:6.3f}")
+    lines.append("")
+    lines.append("inad R@30%: share of the truly inadequate records that the 30% ranked most likely "
+                 "inadequate hold (at most 0.3/prevalence); P@30%: share of those 30% that are "
+                 "truly inadequate.")
     return "\n".join(lines)

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -98,7 +98,7 @@ def read_csv(path: Path) -> Iterator[Record | ErrorResult]:
             yield ErrorResult(id=None, error=f"malformed CSV ({e})", where=f"{path}:{start_line}")
             return
         if None in row:  # more cells than header columns
-            row.pop(None)  # type: ignore[call-overload]
+            row.pop(None)
         yield _record(dict(row), f"{path}:{start_line}")
 
 
@@ -190,10 +190,8 @@ def atomic_output(path: str | Path | None, newline: str | None = None) -> Iterat
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 

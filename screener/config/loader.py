@@ -217,8 +217,8 @@ def _build(raw: dict[str, Any], origin: dict[str, str]) -> Rubric:
         where = origin.get(f"markers.{mid}", "").split(" by ")[-1] or origin["sources"]
         kinds = detector_kinds()
         if spec.detector not in kinds:
-            raise RubricError(where, f"markers.{mid}.detector", f"unknown detector {spec.detector!r}",
-                              sorted(kinds))
+            raise RubricError(where, f"markers.{mid}.detector",
+                              f"unknown detector {spec.detector!r}", sorted(kinds))
         try:
             kinds[spec.detector].validate_params(spec.params)
         except (ValidationError, ValueError) as e:

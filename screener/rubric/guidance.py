@@ -8,7 +8,7 @@ negative marker found (a vague goal) is quoted with a restatement for the named 
 from __future__ import annotations
 
 from screener.config.models import Rubric
-from screener.schemas import Flag, MarkerResult
+from screener.schemas import Flag, MarkerResult, Severity
 
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -33,7 +33,7 @@ _RESTATE_DEFAULT = ('restate it as an outcome for {child} with an action, who an
                     'each Monday from 10 March; reviewed on 14 April."')
 
 
-def _severity(marker: str, doc_type: str, rubric: Rubric) -> str:
+def _severity(marker: str, doc_type: str, rubric: Rubric) -> Severity:
     rules = rubric.doc_types[doc_type].rules
     passing = rubric.levels[-2]
     cond = rules.get(passing)
@@ -59,7 +59,7 @@ def flags_for(doc_type: str, markers: dict[str, MarkerResult], rubric: Rubric,
         if spec.negative:
             if not result.present:
                 continue
-            sev = "medium" if _severity(marker, doc_type, rubric) != "low" else "low"
+            sev: Severity = "medium" if _severity(marker, doc_type, rubric) != "low" else "low"
             phrases = result.evidence[:3]
             if phrases:
                 parts = []

@@ -120,9 +120,10 @@ class Cues:
         group = SpanGroup(doc, name=SPAN_KEY)
         for det in detections.values():
             for hit in det.hits:
-                span = doc.char_span(hit.start, hit.end, label=det.marker, alignment_mode="expand")
-                if span is not None:
-                    group.append(span)
+                aligned = doc.char_span(hit.start, hit.end, label=det.marker,
+                                        alignment_mode="expand")
+                if aligned is not None:
+                    group.append(aligned)
         doc.spans[SPAN_KEY] = group
         return doc
 

@@ -21,7 +21,6 @@ from screener.rules.base import DocContext, Hit, MarkerDetection
 from screener.rules.registry import NoParams, register
 from screener.text.segment import line_spans
 
-
 _PRONOUNS = {"he", "she", "they"}
 
 
@@ -322,7 +321,7 @@ class FrequencyParams(BaseModel):
 
 
 _MONTHS = {m: i for i, m in enumerate(
-    "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 _NUM_DATE = re.compile(r"\b(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?\b")
 _WORD_DATE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]{3})[a-z]*\.?(?:\s+(\d{4}))?\b",
                         re.IGNORECASE)

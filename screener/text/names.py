@@ -13,27 +13,37 @@ from dataclasses import dataclass, field
 
 _N = r"(?-i:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?)"
 _SURNAME = r"(?:\s+(?-i:[A-Z][A-Za-z'-]+))?"
-_ADULT_ROLE = (r"(?:mum|mother|mam|dad|father|step-?dad|step-?mum|step-?father|step-?mother|"
-               r"carer|foster carer|grand(?:ma|mother|dad|father)|nan|nana|gran|granny|grandad|"
-               r"aunt(?:ie)?|uncle|partner|boyfriend|girlfriend|sw|tm|iro|hv|social worker|"
-               r"worker|manager|supervisor|supervisee|chair|teacher|dsl|senco|nurse|officer|"
-               r"practitioner|parents?)")
+_ADULT_ROLE = (
+    r"(?:mum|mother|mam|dad|father|step-?dad|step-?mum|step-?father|step-?mother|"
+    r"carer|foster carer|grand(?:ma|mother|dad|father)|nan|nana|gran|granny|grandad|"
+    r"aunt(?:ie)?|uncle|partner|boyfriend|girlfriend|sw|tm|iro|hv|social worker|"
+    r"worker|manager|supervisor|supervisee|chair|teacher|dsl|senco|nurse|officer|"
+    r"practitioner|parents?)"
+)
 
 ADULT_AGE = 18
 # Patterns whose second group is an age: a person of 18 or more is an adult.
 _AGED_PATTERNS = [
-    re.compile(rf"\b({_N}){_SURNAME}\s*\(\s*(?:aged?\s*|age\s*)?(\d{{1,2}})\s*"
-               r"(?:y(?:rs?|ears?)?|m(?:onths?|ths?)?|wks?|weeks?|yo)?\s*\)"),
+    re.compile(
+        rf"\b({_N}){_SURNAME}\s*\(\s*(?:aged?\s*|age\s*)?(\d{{1,2}})\s*"
+        r"(?:y(?:rs?|ears?)?|m(?:onths?|ths?)?|wks?|weeks?|yo)?\s*\)"
+    ),
     re.compile(rf"\b({_N}){_SURNAME},?\s+(?:aged?|age)\s*(\d{{1,2}})"),
-    re.compile(rf"^\s*(?:[A-Za-z &/-]{{0,40}}[-–:]\s*)?({_N}){_SURNAME}\s*,\s*(\d{{1,2}})\b",
-               re.MULTILINE),
+    re.compile(
+        rf"^\s*(?:[A-Za-z &/-]{{0,40}}[-–:]\s*)?({_N}){_SURNAME}\s*,\s*(\d{{1,2}})\b", re.MULTILINE
+    ),
 ]
 _CHILD_PATTERNS = [
     re.compile(rf"\b({_N}){_SURNAME}\s*,?\s*\(?(?:dob|d\.o\.b\.?|born)\b", re.IGNORECASE),
-    re.compile(rf"\b(?:child(?:ren)?|yp|young person|subject|baby|son|daughter|sons|daughters|"
-               rf"brother|sister|siblings?|twins?)\s*[:\-]?\s*({_N})", re.IGNORECASE),
-    re.compile(rf"\b({_N})(?:'s|s')\s+(?:views?|wishes|voice|school|nursery|bedroom|plan|"
-               r"cot|teacher|class|attendance|weight|development|behaviour|presentation)\b"),
+    re.compile(
+        rf"\b(?:child(?:ren)?|yp|young person|subject|baby|son|daughter|sons|daughters|"
+        rf"brother|sister|siblings?|twins?)\s*[:\-]?\s*({_N})",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"\b({_N})(?:'s|s')\s+(?:views?|wishes|voice|school|nursery|bedroom|plan|"
+        r"cot|teacher|class|attendance|weight|development|behaviour|presentation)\b"
+    ),
 ]
 _ADULT_PATTERNS = [
     re.compile(rf"\b{_ADULT_ROLE}\s*[,(]?\s*\(?({_N})", re.IGNORECASE),
@@ -41,21 +51,157 @@ _ADULT_PATTERNS = [
     re.compile(rf"\b(?:mr|mrs|ms|miss|dr|dc|pc|ds)\.?\s+({_N})"),
     re.compile(rf"\b({_N})(?:'s)?\s+(?:partner|husband|wife|boyfriend|girlfriend)\b"),
 ]
-_ADULT_NOUNS = (r"(?:[Mm]um|[Mm]other|[Mm]am|[Dd]ad|[Ff]ather|[Ss]tep-?(?:dad|mum|father|mother)|"
-                r"[Pp]artner|[Nn]an|[Nn]ana|[Gg]ran(?:dma|dad|ny)?|[Gg]randmother|[Gg]randfather|"
-                r"[Aa]unt(?:ie)?|[Uu]ncle|[Cc]arer|(?-i:M|F|MGM|PGM|MGF|PGF))")
+_ADULT_NOUNS = (
+    r"(?:[Mm]um|[Mm]other|[Mm]am|[Dd]ad|[Ff]ather|[Ss]tep-?(?:dad|mum|father|mother)|"
+    r"[Pp]artner|[Nn]an|[Nn]ana|[Gg]ran(?:dma|dad|ny)?|[Gg]randmother|[Gg]randfather|"
+    r"[Aa]unt(?:ie)?|[Uu]ncle|[Cc]arer|(?-i:M|F|MGM|PGM|MGF|PGF))"
+)
 # Capitalised words that are never a person in this domain.
-NOT_NAMES = frozenset("""
-i the this that these those there then when where what who why how he she they we it his her
-their our my your mum dad mother father parents parent sw tm hv gp iro dsl senco camhs school
-nursery police health monday tuesday wednesday thursday friday saturday sunday january february
-march april may june july august september october november december child children baby yp
-both all outcome outcomes action actions who when date review contingency purpose analysis
-plan visit assessment supervision decision decisions issue options research evidence impact
-no yes not none n/a tbc mr mrs ms miss dr social worker team manager if by to and or but so as
-at in on of for from with without after before during home today yesterday next last previous
-grandma nan nana gran grandad aunt uncle stepdad stepmum carer carers
-""".split())
+NOT_NAMES = frozenset(
+    [
+        "i",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "then",
+        "when",
+        "where",
+        "what",
+        "who",
+        "why",
+        "how",
+        "he",
+        "she",
+        "they",
+        "we",
+        "it",
+        "his",
+        "her",
+        "their",
+        "our",
+        "my",
+        "your",
+        "mum",
+        "dad",
+        "mother",
+        "father",
+        "parents",
+        "parent",
+        "sw",
+        "tm",
+        "hv",
+        "gp",
+        "iro",
+        "dsl",
+        "senco",
+        "camhs",
+        "school",
+        "nursery",
+        "police",
+        "health",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "child",
+        "children",
+        "baby",
+        "yp",
+        "both",
+        "all",
+        "outcome",
+        "outcomes",
+        "action",
+        "actions",
+        "who",
+        "when",
+        "date",
+        "review",
+        "contingency",
+        "purpose",
+        "analysis",
+        "plan",
+        "visit",
+        "assessment",
+        "supervision",
+        "decision",
+        "decisions",
+        "issue",
+        "options",
+        "research",
+        "evidence",
+        "impact",
+        "no",
+        "yes",
+        "not",
+        "none",
+        "n/a",
+        "tbc",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "social",
+        "worker",
+        "team",
+        "manager",
+        "if",
+        "by",
+        "to",
+        "and",
+        "or",
+        "but",
+        "so",
+        "as",
+        "at",
+        "in",
+        "on",
+        "of",
+        "for",
+        "from",
+        "with",
+        "without",
+        "after",
+        "before",
+        "during",
+        "home",
+        "today",
+        "yesterday",
+        "next",
+        "last",
+        "previous",
+        "grandma",
+        "nan",
+        "nana",
+        "gran",
+        "grandad",
+        "aunt",
+        "uncle",
+        "stepdad",
+        "stepmum",
+        "carer",
+        "carers",
+    ]
+)
 
 
 @dataclass
@@ -68,9 +214,26 @@ class People:
         w = word.strip()
         low = w.lower()
         if low in {"he", "she", "they", "both"} or low.startswith(
-            ("the child", "the baby", "the boy", "the girl", "the young", "the yp", "the sibling",
-             "the kids", "the twins", "the older", "the younger", "the eldest", "the youngest",
-             "both ", "all ", "yp", "cyp")):
+            (
+                "the child",
+                "the baby",
+                "the boy",
+                "the girl",
+                "the young",
+                "the yp",
+                "the sibling",
+                "the kids",
+                "the twins",
+                "the older",
+                "the younger",
+                "the eldest",
+                "the youngest",
+                "both ",
+                "all ",
+                "yp",
+                "cyp",
+            )
+        ):
             return True
         first = w.split()[0] if w.split() else w
         if first.lower() in NOT_NAMES or first in self.adults:
