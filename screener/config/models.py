@@ -31,12 +31,14 @@ class CueSpec(_Strict):
     needs_reason: bool = False
     in_sections: list[str] = Field(default_factory=list)
     unless: str | None = None
+    not_followed_by: str | None = None
     not_with: list[str] = Field(default_factory=list)
     blocked_by: list[ContextCheck] = Field(default_factory=list)
     confidence: float = Field(default=0.7, ge=0.0, le=1.0)
 
     _pattern: re.Pattern[str] | None = PrivateAttr(default=None)
     _unless: re.Pattern[str] | None = PrivateAttr(default=None)
+    _not_followed_by: re.Pattern[str] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _one_kind(self) -> CueSpec:
@@ -54,6 +56,10 @@ class CueSpec(_Strict):
     @property
     def unless_pattern(self) -> re.Pattern[str] | None:
         return self._unless
+
+    @property
+    def not_followed_by_pattern(self) -> re.Pattern[str] | None:
+        return self._not_followed_by
 
 
 class MarkerSpec(_Strict):

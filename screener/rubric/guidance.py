@@ -28,6 +28,12 @@ _RESTATE = {
                     '"{child} sleeps in her own bed in a home free from domestic abuse: mum '
                     'completes the Freedom Programme by 30 June (IDVA to confirm)."'),
 }
+_RESTATE.update({"generic_support": _RESTATE["support_as_needed"],
+                 "offer_support": _RESTATE["support_as_needed"],
+                 "continue_or_passive": _RESTATE["monitor"],
+                 "statutory_visits": _RESTATE["monitor"],
+                 "improve_aim": _RESTATE["generic_aim"], "reduce_risk": _RESTATE["generic_aim"],
+                 "meet_needs": _RESTATE["generic_aim"]})
 _RESTATE_DEFAULT = ('restate it as an outcome for {child} with an action, who and by when, e.g. '
                     '"{child} is in school every day: Mrs Khan (attendance officer) meets mum '
                     'each Monday from 10 March; reviewed on 14 April."')

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import spacy
+from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, SpanGroup
@@ -30,6 +32,7 @@ for _name in ("doc_type", "context", "detections"):
         Doc.set_extension(_name, default=None)
 
 SPAN_KEY = "screener"
+TEXT_KEY = "screener_text"
 
 
 @lru_cache(maxsize=16)
@@ -74,18 +77,22 @@ class Structure:
         return self._heading_cache[heading]
 
     def __call__(self, doc: Doc) -> Doc:
-        seg = segment(doc.text, self.heading_names, self.layer.is_placeholder)
-        starts = iter(s for s, _ in seg.sentences)
-        nxt = next(starts, None)
-        for i, token in enumerate(doc):
-            if nxt is not None and token.idx + len(token.text) > nxt:
-                token.is_sent_start = True
-                while nxt is not None and nxt < token.idx + len(token.text):
-                    nxt = next(starts, None)
-            elif i > 0:
-                token.is_sent_start = False
+        # doc.text is rebuilt from the tokens on every access: read it once (analyse()
+        # passes the original string so even that is not needed).
+        text = doc.user_data.get(TEXT_KEY) or doc.text
+        seg = segment(text, self.heading_names, self.layer.is_placeholder)
+        if len(doc):
+            # One array write (setting token.is_sent_start one by one is quadratic).
+            idx_len = doc.to_array([IDX, LENGTH]).astype(np.int64)
+            ends = idx_len[:, 0] + idx_len[:, 1]
+            starts = np.array([s for s, _ in seg.sentences], dtype=np.int64)
+            flags = np.full(len(doc), -1, dtype=np.int64)
+            first = np.unique(np.searchsorted(ends, starts, side="right"))
+            flags[first[first < len(doc)]] = 1
+            flags[0] = 1
+            doc.from_array([SENT_START], flags.astype(np.uint64).reshape(-1, 1))
         doc._.context = DocContext(
-            text=doc.text, doc_type=doc._.doc_type or "", seg=seg, people=find_people(doc.text),
+            text=text, doc_type=doc._.doc_type or "", seg=seg, people=find_people(text),
             context=self.layer, rubric=self.rubric,
         )
         return doc
@@ -153,6 +160,7 @@ def build_nlp(rubric: str = "default") -> Language:
 def analyse(nlp: Language, text: str, doc_type: str) -> Doc:
     """Run the pipeline on one record of a given type."""
     doc = nlp.make_doc(text)
+    doc.user_data[TEXT_KEY] = text
     doc._.doc_type = doc_type
     for _, proc in nlp.pipeline:
         doc = proc(doc)

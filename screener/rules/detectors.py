@@ -45,6 +45,9 @@ def _cue_hit(ctx: DocContext, marker: str, cue: CueSpec, start: int, end: int,
         return None
     if cue.unless_pattern is not None and cue.unless_pattern.search(text, sent[0], sent[1]):
         return hit("near_miss")
+    if cue.not_followed_by_pattern is not None and cue.not_followed_by_pattern.match(
+            text, end, max(end, sent[1])):
+        return hit("near_miss")
     for other in cue.not_with:
         if ctx.found_in(other, sent[0], sent[1]):
             return hit(f"with {other}")
@@ -397,7 +400,7 @@ class SupervisionFrequency:
         """This session's date: a labelled one, else one on the line of "previous: ...",
         else the first date near the top that is not the previous one."""
         for sm in session_re.finditer(text):
-            if not (taken[0] <= sm.start("date") < taken[1]):
+            if not (taken[0] <= sm.start(session_re.groupindex["date"]) < taken[1]):
                 found = parse_date(sm.group("date"))
                 if found:
                     return found
