@@ -189,7 +189,7 @@ def format_report(reports: list[EvalReport]) -> str:
                      f"{r.grade_accuracy:10.3f} {r.qwk:6.3f} {r.inadequate_top30:10.2f} "
                      f"{r.inadequate_precision30:10.2f} {r.ece:6.3f}")
     lines.append("")
-    lines.append("inad R@30%: share of the truly inadequate records that the 30% ranked most likely "
-                 "inadequate hold (at most 0.3/prevalence); P@30%: share of those 30% that are "
-                 "truly inadequate.")
+    lines.append("inad R@30%: share of the truly inadequate records that the 30% ranked most "
+                 "likely inadequate hold (at most 0.3/prevalence); P@30%: share of those 30% "
+                 "that are truly inadequate.")
     return "\n".join(lines)

@@ -90,7 +90,7 @@ class Structure:
             first = np.unique(np.searchsorted(ends, starts, side="right"))
             flags[first[first < len(doc)]] = 1
             flags[0] = 1
-            doc.from_array([SENT_START], flags.astype(np.uint64).reshape(-1, 1))
+            doc.from_array([SENT_START], flags.astype(np.uint64).reshape(-1, 1))  # type: ignore[arg-type]
         doc._.context = DocContext(
             text=text, doc_type=doc._.doc_type or "", seg=seg, people=find_people(text),
             context=self.layer, rubric=self.rubric,
