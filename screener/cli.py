@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from screener.audit.cli import register as register_audit
+from screener.reports.cli import register as register_reports
 from screener.config.loader import RubricError, load_rubric
 
 app = typer.Typer(
@@ -238,18 +240,23 @@ def train(
     cfg = TrainConfig(n_generated=n_generated, seed=seed, with_minilm=minilm, smoke=smoke)
     if smoke:
         cfg.n_generated, cfg.folds = min(n_generated, 120), 3
+    target = output or default_models_dir()
     if with_reviews:
-        from screener.audit.learning import reviewed_training_records
+        from screener.audit.learning import reviewed_training_records, write_rule_weights
 
         cfg.extra_records = reviewed_training_records()
         typer.echo(f"screener: adding {len(cfg.extra_records)} reviewed record(s)", err=True)
-    target = output or default_models_dir()
+        write_rule_weights(target, version=version)  # rules auditors reject count for less
     metrics = run_train(target, cfg, version=version)
     for mode in ("rules", "fast", "full"):
         if mode in metrics:
             typer.echo(f"{mode:<6} cross-validated macro-MCC (held-out writers): "
                        f"{metrics[mode]['macro_mcc']:.3f}")
     typer.echo(f"models written to {target} in {metrics['seconds']:.0f} s")
+
+
+register_audit(app)  # import, queue, review, agreement, rescreen (screener/audit/cli.py)
+register_reports(app)  # report, pseudonymise (screener/reports/cli.py)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from screener.rubric.grading import grade, grade_probabilities
 from screener.rubric.guidance import flags_for
 from screener.rules.base import Hit, MarkerDetection
 from screener.rules.components import analyse, build_nlp
+from screener.rules.weights import RuleWeights, load_rule_weights
 from screener.schemas import ErrorResult, Evidence, MarkerResult, Record, ScreenResult
 from screener.text.names import first_child_in_order
 
@@ -89,6 +90,8 @@ class Screener:
         self.mode = mode or default_mode()
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r} (allowed: {', '.join(MODES)})")
+        # Rules auditors keep rejecting count for less (`screener train --with-reviews`).
+        self.rule_weights: RuleWeights = load_rule_weights(models_dir)
         self.scorer: Scorer = RulesScorer()
         if self.mode != "rules":
             from screener.classifiers.stack import load_scorer
@@ -103,7 +106,10 @@ class Screener:
             raise InvalidRecord("empty text")
 
     def docs(self, records: list[Record]) -> list[Doc]:
-        return [analyse(self.nlp, r.text, r.doc_type) for r in records]
+        docs = [analyse(self.nlp, r.text, r.doc_type) for r in records]
+        for doc in docs:
+            self.rule_weights.apply(doc._.detections)
+        return docs
 
     def _result(self, record: Record, doc: Doc, scores: dict[str, MarkerScore]) -> ScreenResult:
         detections: dict[str, MarkerDetection] = doc._.detections

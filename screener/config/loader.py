@@ -248,6 +248,9 @@ def _build(raw: dict[str, Any], origin: dict[str, str]) -> Rubric:
                 cue._pattern = compile_regex(cue.regex, context.macros, where, f"{key}.regex")
             if cue.unless is not None:
                 cue._unless = compile_regex(cue.unless, context.macros, where, f"{key}.unless")
+            if cue.requires_nearby is not None:
+                cue._requires_nearby = compile_regex(cue.requires_nearby, context.macros, where,
+                                                     f"{key}.requires_nearby")
             if cue.not_followed_by is not None:
                 cue._not_followed_by = compile_regex(cue.not_followed_by, context.macros, where,
                                                      f"{key}.not_followed_by")

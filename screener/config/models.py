@@ -29,6 +29,7 @@ class CueSpec(_Strict):
     min_words: int = Field(default=0, ge=0)
     subject: Literal["child", "adult"] | None = None
     needs_reason: bool = False
+    requires_nearby: str | None = None
     in_sections: list[str] = Field(default_factory=list)
     unless: str | None = None
     not_followed_by: str | None = None
@@ -39,6 +40,7 @@ class CueSpec(_Strict):
     _pattern: re.Pattern[str] | None = PrivateAttr(default=None)
     _unless: re.Pattern[str] | None = PrivateAttr(default=None)
     _not_followed_by: re.Pattern[str] | None = PrivateAttr(default=None)
+    _requires_nearby: re.Pattern[str] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _one_kind(self) -> CueSpec:
@@ -60,6 +62,10 @@ class CueSpec(_Strict):
     @property
     def not_followed_by_pattern(self) -> re.Pattern[str] | None:
         return self._not_followed_by
+
+    @property
+    def requires_nearby_pattern(self) -> re.Pattern[str] | None:
+        return self._requires_nearby
 
 
 class MarkerSpec(_Strict):

@@ -79,5 +79,10 @@ class DocContext:
     def in_sections(self, pos: int, names: list[str]) -> bool:
         return any(set(names) & s.names for s in self.seg.sections_at(pos))
 
+    def in_heading(self, start: int, end: int) -> bool:
+        """Whether [start, end) lies inside a heading's own text."""
+        return any(s.heading_start <= start and end <= s.heading_end + 1
+                   for s in self.seg.sections_at(start))
+
     def sections_of(self, marker: str) -> list[Section]:
         return [s for s in self.seg.sections if marker in s.names]

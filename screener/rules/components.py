@@ -43,8 +43,8 @@ def _context_layer(rubric_key: str) -> tuple[Rubric, ContextLayer]:
 
 def _depends_on(spec: MarkerSpec) -> set[str]:
     deps = {m for cue in spec.cues for m in cue.not_with}
-    deps |= set(spec.params.get("skip_rows_with", ["vague_goal"] if spec.detector ==
-                                "action_rows.v1" else []))
+    if spec.detector == "action_rows.v1":
+        deps |= set(spec.params.get("skip_rows_with", ["vague_goal"])) | {"outcomes"}
     return deps
 
 

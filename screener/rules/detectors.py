@@ -30,6 +30,8 @@ def _cue_hit(ctx: DocContext, marker: str, cue: CueSpec, start: int, end: int,
     text = ctx.text
     if cue.in_sections and not ctx.in_sections(start, cue.in_sections):
         return None
+    if ctx.in_heading(start, end):
+        return None  # "Parenting capacity:" as a heading is a label, not an instance
     sent = ctx.sentence(start, end)
     source = f"rule:{marker}.{cue.id}"
 
@@ -43,7 +45,8 @@ def _cue_hit(ctx: DocContext, marker: str, cue: CueSpec, start: int, end: int,
             return None
     if cue.subject == "adult" and subj is not None and ctx.people.is_child(subj):
         return None
-    if cue.unless_pattern is not None and cue.unless_pattern.search(text, sent[0], sent[1]):
+    if cue.unless_pattern is not None and cue.unless_pattern.search(text, sent[0],
+                                                                    max(sent[1], end)):
         return hit("near_miss")
     if cue.not_followed_by_pattern is not None and cue.not_followed_by_pattern.match(
             text, end, max(end, sent[1])):
@@ -51,10 +54,14 @@ def _cue_hit(ctx: DocContext, marker: str, cue: CueSpec, start: int, end: int,
     for other in cue.not_with:
         if ctx.found_in(other, sent[0], sent[1]):
             return hit(f"with {other}")
-    if cue.needs_reason:
+    if cue.needs_reason or cue.requires_nearby_pattern is not None:
+        # the reason (or the link) may be in the sentence or the one after it
         nxt = ctx.next_sentence(sent)
-        if not (ctx.context.has_reason(text, sent[0], sent[1])
-                or (nxt is not None and ctx.context.has_reason(text, nxt[0], nxt[1]))):
+        window = (sent[0], max(sent[1], nxt[1] if nxt is not None else sent[1]))
+        if cue.needs_reason and not ctx.context.has_reason(text, *window):
+            return hit("no_substance")
+        nearby = cue.requires_nearby_pattern
+        if nearby is not None and not nearby.search(text, *window):
             return hit("no_substance")
     for check in cue.blocked_by:
         if ctx.context.blocked(check, text, sent, start, end):
@@ -192,6 +199,24 @@ _ROW_NOT_DEADLINE = (
 )
 _LIST_LINE = re.compile(r"^\s*(?:[-•*–—]|\d{1,2}[.)]|[a-h][.)]|\(\w\))|\||\s[-–—/]\s")
 _PLAN_SECTIONS = {"actions", "outcomes", "responsibilities", "timescales"}
+_NOT_PLAN = {"contingency", "child_views"}
+_FIELD_LINE = re.compile(r"^\W*(?:who|by when|when|by|lead|timescales?|responsible|owner|"
+                         r"by whom|deadline|target date)\s*[:|=–-]", re.IGNORECASE)
+_IF_LINE = re.compile(r"^\W*(?:contingency\W*)?(?:if|should|in the event)\b", re.IGNORECASE)
+# Capitalised words that name a thing to be done, not someone who does it
+# ("Family Group Conference to confirm ...", "Referral to ... to be sent").
+_NOT_OWNER_WORDS = frozenset(
+    "referral conference meeting review plan assessment programme course sessions session "
+    "attendance appointment application outcome outcomes action actions contingency parenting "
+    "visits visit funding payment check contact work support monitoring information "
+    "documentation report letter timetable".split())
+
+
+def _plausible_owner(found: str) -> bool:
+    """The matched owner is a role, an agency or a person, not a task ("Referral to ...")."""
+    words = re.findall(r"[A-Za-z]+", found)
+    caps = [w for w in words if w[:1].isupper()]
+    return not caps or not any(w.lower() in _NOT_OWNER_WORDS for w in caps[:3])
 
 
 @dataclass(frozen=True)
@@ -200,6 +225,7 @@ class _Row:
     end: int
     cells: tuple[str, ...]
     prose: bool = False
+    structured: bool = False  # a table row, list item or line of a plan section
 
 
 @register("action_rows.v1")
@@ -242,14 +268,22 @@ class ActionRows:
             names = set().union(*(s.names for s in secs)) if secs else set()
             line = text[ls:le]
             listy = bool("|" in line or _LIST_LINE.search(line))
-            if names and not names & _PLAN_SECTIONS and not listy:
+            if names and not names & _PLAN_SECTIONS and (not listy or names & _NOT_PLAN):
+                continue
+            if _IF_LINE.match(line):
                 continue
             if _TITLE.search(line) or any(
                     s.heading_start <= ls and le <= s.heading_end for s in secs):
                 continue
-            if listy or (names & _PLAN_SECTIONS and len(line) < 200):
+            if out and not out[-1].prose and _FIELD_LINE.match(line):
+                # "Who: Mr Abbott, SENCo." under its "Action: ..." line: one row
+                prev = out.pop()
+                out.append(_Row(prev.start, le, prev.cells, structured=True))
+            elif listy or (names & _PLAN_SECTIONS and len(line) < 200):
                 cells = tuple(c.strip() for c in line.split("|")) if "|" in line else ()
-                out.append(_Row(ls, le, cells))
+                structured = len(cells) >= 3 or bool(_LIST_LINE.match(line)) or bool(
+                    names & _PLAN_SECTIONS)
+                out.append(_Row(ls, le, cells, structured=structured))
             else:
                 in_plan = bool(names & _PLAN_SECTIONS)
                 for s, e in ctx.seg.sentences:
@@ -263,6 +297,7 @@ class ActionRows:
         action, owner, deadline, not_deadline, specific = self._patterns(ctx)
         text = ctx.text
         skip = [h for m in params.skip_rows_with for h in ctx.detections.get(m, _EMPTY).hits]
+        outcome_hits = ctx.detections.get("outcomes", _EMPTY).hits
         column: int | None = None
         rows: list[_Row] = []
         good: list[_Row] = []
@@ -276,10 +311,15 @@ class ActionRows:
                 if found and all(len(h.split()) <= 4 for h in heads):
                     column = found[0]
                     continue
-            if not action.search(body) or (row.prose and not owner.search(body)):
+            if row.prose and not owner.search(body):
+                continue
+            if not action.search(body) and not (row.structured and specific.search(body)):
                 continue
             if any(h.start < row.end and row.start < h.end for h in skip):
                 continue
+            if any(h.start <= row.start + 3 and (h.end - h.start) >= 0.6 * (row.end - row.start)
+                   for h in outcome_hits):
+                continue  # an outcome statement, not an action
             rows.append(row)
             if params.need == "action":
                 if specific.search(body):
@@ -290,7 +330,7 @@ class ActionRows:
                         params.need == "owner" or deadline.search(cell)):
                     good.append(row)
             elif params.need == "owner":
-                if owner.search(body):
+                if any(_plausible_owner(m.group(0)) for m in owner.finditer(body)):
                     good.append(row)
             else:
                 m = deadline.search(body)
