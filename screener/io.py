@@ -47,7 +47,7 @@ def _record(obj: dict[str, Any], where: str) -> Record | ErrorResult:
         return ErrorResult(id=rid, error="text must be a string", where=where)
     extra = {k: v for k, v in obj.items() if k not in REQUIRED}
     return Record(id=str(rid), doc_type=str(obj["doc_type"]).strip(), text=obj["text"],
-                  extra=extra)
+                  extra=extra, where=where)
 
 
 def read_jsonl(path: Path) -> Iterator[Record | ErrorResult]:
@@ -66,7 +66,7 @@ def read_jsonl(path: Path) -> Iterator[Record | ErrorResult]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
-                yield ErrorResult(id=None, error=f"malformed JSON ({e.msg} at column {e.colno})",
+                yield ErrorResult(id=None, error=f"malformed JSON: {e.msg} (column {e.colno})",
                                   where=where)
                 continue
             if not isinstance(obj, dict):
@@ -141,7 +141,8 @@ def read_text_file(path: Path, doc_type: str | None) -> Record | ErrorResult:
         return ErrorResult(id=path.stem, error=str(e), where=where, doc_type=doc_type)
     except OSError as e:
         return ErrorResult(id=path.stem, error=f"cannot read ({e.strerror})", where=where)
-    return Record(id=path.stem, doc_type=doc_type, text=text, extra={"file": path.name})
+    return Record(id=path.stem, doc_type=doc_type, text=text, extra={"file": path.name},
+                  where=where)
 
 
 def read_records(path: str | Path, doc_type: str | None = None) -> Iterator[Record | ErrorResult]:
@@ -208,6 +209,9 @@ def csv_rows(results: Iterable[ScreenResult | ErrorResult]) -> Iterator[dict[str
                    if r.where else r.error}
             continue
         row: dict[str, Any] = {"id": r.id, "doc_type": r.doc_type, "grade": r.grade}
+        for key, value in r.extra.items():  # carried-through input columns
+            if isinstance(value, str | int | float | bool) or value is None:
+                row.setdefault(key, value)
         for level, p in r.grade_probabilities.items():
             row[f"p_{level}"] = p
         for m, res in r.markers.items():

@@ -63,7 +63,12 @@ class RulesScorer:
 
 def _evidence(text: str, hit: Hit) -> Evidence:
     s, e = hit.sentence
-    return Evidence(start=hit.start, end=hit.end, text=text[hit.start:hit.end], source=hit.source,
+    start, end = hit.start, hit.end
+    while start < end and text[start].isspace():  # patterns anchored on a line break
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Evidence(start=start, end=end, text=text[start:end], source=hit.source,
                     sentence=text[s:e] if e > s else None, reason=hit.blocked)
 
 
@@ -104,6 +109,14 @@ class Screener:
                                 f"{', '.join(self.rubric.doc_types)})")
         if not isinstance(record.text, str) or not record.text.strip():
             raise InvalidRecord("empty text")
+        if len(record.text) > self.nlp.max_length:
+            raise InvalidRecord(f"text too long ({len(record.text):,} characters; the limit is "
+                                f"{self.nlp.max_length:,})")
+        try:  # a lone surrogate ("\ud83d" in JSON) crashes the tokenizer and RE2
+            record.text.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise InvalidRecord(f"text is not valid Unicode (lone surrogate at character "
+                                f"{e.start})") from None
 
     def docs(self, records: list[Record]) -> list[Doc]:
         docs = [analyse(self.nlp, r.text, r.doc_type) for r in records]
@@ -138,7 +151,8 @@ class Screener:
             id=record.id, doc_type=record.doc_type,
             grade=grade(present_set, record.doc_type, self.rubric),
             grade_probabilities=grade_probabilities(probs, record.doc_type, self.rubric),
-            markers=markers, flags=flags_for(record.doc_type, markers, self.rubric, child),
+            markers={self.rubric.output_id(m): r for m, r in markers.items()},
+            flags=flags_for(record.doc_type, markers, self.rubric, child),
             mode=self.mode, rubric=self.rubric.label, extra=record.extra,
         )
 
@@ -152,7 +166,7 @@ class Screener:
                 ok.append(r)
                 out.append(None)
             except InvalidRecord as e:
-                out.append(ErrorResult(id=r.id, error=str(e), doc_type=r.doc_type))
+                out.append(ErrorResult(id=r.id, error=str(e), doc_type=r.doc_type, where=r.where))
         docs = self.docs(ok)
         scores = self.scorer.score(docs)
         results = iter(self._result(r, d, s) for r, d, s in zip(ok, docs, scores, strict=True))

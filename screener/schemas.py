@@ -26,6 +26,7 @@ class Record(BaseModel):
     doc_type: str
     text: str
     extra: dict[str, Any] = Field(default_factory=dict)
+    where: str | None = None  # file:line it came from, for error messages
 
 
 class Evidence(BaseModel):

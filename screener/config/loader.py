@@ -10,12 +10,13 @@ import copy
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 import re2
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from screener.config._re2text import RE2Text
 from screener.config.models import ContextSpec, DocTypeSpec, MarkerSpec, Rubric
 
 DEFAULT = "default"
@@ -111,35 +112,57 @@ def _merge_file(path: Path, seen: set[Path]) -> tuple[dict[str, Any], dict[str, 
             raw["markers"][marker] = spec
             origin[f"markers.{marker}"] = where
     for old, new in (data.get("rename") or {}).items():
+        # A rename changes the ID users see; inside, rules, cues and trained models keep
+        # the spec's ID, so nothing that refers to the marker has to change with it.
         if old not in raw["markers"]:
             raise RubricError(where, f"rename.{old}", "no such marker", sorted(raw["markers"]))
-        spec = raw["markers"].pop(old)
-        spec.setdefault("base_id", old)
-        raw["markers"][new] = spec
-        origin[f"markers.{new}"] = f"{origin.pop(f'markers.{old}')}; renamed from {old} by {where}"
-        for dt_spec in raw.get("doc_types", {}).values():
-            _rename_in_rules(dt_spec.get("rules", {}), old, new)
+        taken = set(raw["markers"]) | {m.get("output_id") for m in raw["markers"].values()
+                                       if isinstance(m, dict)}
+        if new in taken and new != old:
+            raise RubricError(where, f"rename.{old}", f"{new!r} is already a marker's ID")
+        raw["markers"][old]["output_id"] = new
+        origin[f"markers.{old}"] = f"{origin[f'markers.{old}']}; renamed to {new} by {where}"
     if "context" in data:
         raw["context"].update(data["context"] or {})
         origin["context"] = f"{origin['context']}; changed by {where}"
     return raw, origin
 
 
-def _rename_in_rules(rules: dict[str, Any], old: str, new: str) -> None:
-    for cond in rules.values():
-        if not isinstance(cond, dict):
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation such as list[X], dict[str, X] or X | None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """The keys a model accepts at `loc` (the path of an unknown key)."""
+    current = model
+    for part in loc[:-1]:
+        field = current.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:  # a list index or a mapping key: same model further down
             continue
-        for key in ("all", "none"):
-            cond[key] = [new if m == old else m for m in cond.get(key, [])]
-        for rule in cond.get("at_least", []):
-            if isinstance(rule, dict):
-                rule["of"] = [new if m == old else m for m in rule.get("of", [])]
+        inner = _model_in(field.annotation)
+        if inner is None:
+            return None
+        current = inner
+    return sorted(f.alias or name for name, f in current.model_fields.items())
 
 
-def _first_error(e: ValidationError) -> tuple[str, str]:
+def _first_error(e: ValidationError, model: type[BaseModel] | None = None,
+                 ) -> tuple[str, str, list[str] | None]:
+    """Key path, message and (for an unknown key) the keys that are allowed there."""
     err = e.errors()[0]
     key = ".".join(str(p) for p in err["loc"])
-    return key, err["msg"]
+    allowed = None
+    if err.get("type") == "extra_forbidden" and model is not None:
+        allowed = _allowed_keys(model, tuple(err["loc"]))
+        return key, "unknown key", allowed
+    return key, err["msg"], allowed
 
 
 def _expand(pattern: str, macros: dict[str, str], where: str, key: str) -> str:
@@ -170,9 +193,22 @@ def compile_regex(pattern: str, macros: dict[str, str], where: str, key: str) ->
     if _RE2_UNSAFE.search(source):
         return compiled
     try:
-        return cast(Regex, re2.compile("(?im)" + source))
+        return cast(Regex, RE2Text(re2.compile("(?im)" + source)))
     except re2.error:
         return compiled
+
+
+def _last_file(provenance: str) -> str:
+    """The file that last changed a key, from "a.yaml; changed by b.yaml" provenance."""
+    return provenance.split("; ")[-1].split(" by ")[-1]
+
+
+def _to_internal(cond: Any, renamed: dict[str, str]) -> None:
+    """Rules may name a renamed marker by its new ID; inside, the spec's ID is used."""
+    cond.all_of = [renamed.get(m, m) for m in cond.all_of]
+    cond.none_of = [renamed.get(m, m) for m in cond.none_of]
+    for rule in cond.at_least:
+        rule.of = [renamed.get(m, m) for m in rule.of]
 
 
 def _build(raw: dict[str, Any], origin: dict[str, str]) -> Rubric:
@@ -182,17 +218,17 @@ def _build(raw: dict[str, Any], origin: dict[str, str]) -> Rubric:
     try:
         context = ContextSpec.model_validate(raw.get("context", {}))
     except ValidationError as e:
-        key, msg = _first_error(e)
-        raise RubricError(origin["context"], f"context.{key}", msg) from e
+        key, msg, allowed = _first_error(e, ContextSpec)
+        raise RubricError(origin["context"], f"context.{key}", msg, allowed) from e
 
     markers: dict[str, MarkerSpec] = {}
     for mid, spec in raw["markers"].items():
-        where = origin.get(f"markers.{mid}", origin["sources"]).split("; ")[-1].split(" by ")[-1]
+        where = _last_file(origin.get(f"markers.{mid}", origin["sources"]))
         try:
             markers[mid] = MarkerSpec.model_validate(spec)
         except ValidationError as e:
-            key, msg = _first_error(e)
-            raise RubricError(where, f"markers.{mid}.{key}", msg) from e
+            key, msg, allowed = _first_error(e, MarkerSpec)
+            raise RubricError(where, f"markers.{mid}.{key}", msg, allowed) from e
 
     doc_types: dict[str, DocTypeSpec] = {}
     levels = list(raw["levels"])
@@ -201,12 +237,14 @@ def _build(raw: dict[str, Any], origin: dict[str, str]) -> Rubric:
         try:
             doc_types[dt] = DocTypeSpec.model_validate(spec)
         except ValidationError as e:
-            key, msg = _first_error(e)
-            raise RubricError(where, f"doc_types.{dt}.{key}", msg) from e
+            key, msg, allowed = _first_error(e, DocTypeSpec)
+            raise RubricError(where, f"doc_types.{dt}.{key}", msg, allowed) from e
 
     enabled = {m: s for m, s in markers.items() if s.enabled}
+    renamed = {s.output_id: m for m, s in markers.items() if s.output_id}
+    renamed_back = {m: new for new, m in renamed.items()}
     for mid, spec in enabled.items():
-        where = origin.get(f"markers.{mid}", "").split(" by ")[-1] or origin["sources"]
+        where = _last_file(origin.get(f"markers.{mid}", "")) or origin["sources"]
         for t in spec.types:
             if t not in doc_types:
                 raise RubricError(where, f"markers.{mid}.types", f"unknown record type {t!r}",
@@ -221,16 +259,23 @@ def _build(raw: dict[str, Any], origin: dict[str, str]) -> Rubric:
             if level == levels[-1]:
                 raise RubricError(where, f"doc_types.{dt}.rules.{level}",
                                   "the last level is the fallback and takes no rule", levels[:-1])
+            _to_internal(cond, renamed)
             for m in sorted(cond.markers()):
-                if m not in dspec.markers:
-                    why = ("is disabled" if m in markers else "is not a marker of this type")
-                    raise RubricError(where, f"doc_types.{dt}.rules.{level}", f"{m!r} {why}",
-                                      dspec.markers)
+                if m in dspec.markers:
+                    continue
+                if m in markers and not markers[m].enabled:
+                    blame = _last_file(origin.get(f"markers.{m}", where))
+                    raise RubricError(blame, f"doc_types.{dt}.rules.{level}",
+                                      f"{m!r} is disabled (by markers.{m}.enabled) but this rule "
+                                      "needs it", [renamed_back.get(x, x) for x in dspec.markers])
+                why = "is not a marker of this type" if m in markers else "is not a marker"
+                raise RubricError(where, f"doc_types.{dt}.rules.{level}", f"{m!r} {why}",
+                                  [renamed_back.get(x, x) for x in dspec.markers])
 
     from screener.rules.registry import detector_kinds  # detectors are code; validate names
 
     for mid, spec in enabled.items():
-        where = origin.get(f"markers.{mid}", "").split(" by ")[-1] or origin["sources"]
+        where = _last_file(origin.get(f"markers.{mid}", "")) or origin["sources"]
         kinds = detector_kinds()
         if spec.detector not in kinds:
             raise RubricError(where, f"markers.{mid}.detector",

@@ -81,8 +81,9 @@ class MarkerSpec(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     cues: list[CueSpec] = Field(default_factory=list)
     guidance: dict[str, str] = Field(default_factory=dict)
-    # The spec ID this marker was renamed from (trained models are keyed by spec IDs).
-    base_id: str | None = None
+    # The ID users see, when an authority renamed the marker; rules, cues and trained
+    # models keep using the spec's ID (the key of Rubric.markers).
+    output_id: str | None = None
 
     _headings: list[re.Pattern[str]] = PrivateAttr(default_factory=list)
 
@@ -156,8 +157,16 @@ class Rubric(_Strict):
     def markers_for(self, doc_type: str) -> list[str]:
         return self.doc_types[doc_type].markers
 
-    def base_id(self, marker: str) -> str:
-        return self.markers[marker].base_id or marker
+    def output_id(self, marker: str) -> str:
+        """The ID shown to users for a marker (its authority's name for it)."""
+        return self.markers[marker].output_id or marker
+
+    def internal_id(self, name: str) -> str:
+        """The marker an ID refers to, whether the spec's ID or an authority's new name."""
+        for mid, spec in self.markers.items():
+            if spec.output_id == name:
+                return mid
+        return name
 
     @property
     def label(self) -> str:

@@ -76,12 +76,12 @@ def flags_for(doc_type: str, markers: dict[str, MarkerResult], rubric: Rubric,
                 message = " ".join(parts)
             else:
                 message = f"{spec.label}: {_fill(spec.guidance_for(doc_type), who)}"
-            out.append(Flag(marker=marker, severity=sev, message=message,
+            out.append(Flag(marker=rubric.output_id(marker), severity=sev, message=message,
                             evidence=list(phrases)))
         elif not result.present:
             sev = _severity(marker, doc_type, rubric)
             message = f"Missing: {spec.label}. {_fill(spec.guidance_for(doc_type), who)}"
-            out.append(Flag(marker=marker, severity=sev, message=message,
+            out.append(Flag(marker=rubric.output_id(marker), severity=sev, message=message,
                             evidence=[t for t in (result.trace or [])][:2]))
     out.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
     return out

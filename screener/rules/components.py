@@ -10,7 +10,9 @@ pipeline knows which rules it ran.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import spacy
@@ -63,6 +65,19 @@ def _dependency_order(rubric: Rubric, doc_type: str) -> list[str]:
     return done
 
 
+_PAST_TAIL = re.compile(r"^(?:from|since|of|at)?\s*(?:the\s+)?(?:last|previous|prior)\b|^from\b")
+
+
+def _heads(alias: Any, heading: str) -> bool:
+    """Whether a heading alias names this heading: the alias starts it, and what follows
+    does not turn it into a heading about the past ("Actions" names "Actions agreed" and
+    "Actions for Kai", not "Actions from last supervision")."""
+    m = alias.match(heading)
+    if not m:
+        return False
+    return not _PAST_TAIL.search(heading[m.end():].strip())
+
+
 class Structure:
     def __init__(self, rubric: str):
         self.rubric, self.layer = _context_layer(rubric)
@@ -72,7 +87,7 @@ class Structure:
         """Marker IDs whose heading aliases match the start of this heading."""
         if heading not in self._heading_cache:
             names = {m for m, spec in self.rubric.markers.items()
-                     if any(p.match(heading) for p in spec._headings)}
+                     if any(_heads(p, heading) for p in spec._headings)}
             self._heading_cache[heading] = frozenset(names)
         return self._heading_cache[heading]
 

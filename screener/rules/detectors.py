@@ -209,7 +209,10 @@ _NOT_OWNER_WORDS = frozenset(
     "referral conference meeting review plan assessment programme course sessions session "
     "attendance appointment application outcome outcomes action actions contingency parenting "
     "visits visit funding payment check contact work support monitoring information "
-    "documentation report letter timetable".split())
+    "documentation report letter timetable refer book arrange complete make send provide "
+    "request apply attend hold convene invite ensure continue monitor offer agree check "
+    "speak meet visit install fit deliver register enrol obtain chase share update "
+    "explore discuss ask tell give take start".split())
 
 
 def _plausible_owner(found: str) -> bool:

@@ -64,8 +64,8 @@ class ContextLayer:
             return bool(self.intention.search(text, cs, ce))
         if check == "adult_report":
             return bool(self.adult_report.search(text, cs, start))
-        if check == "remote":
-            return bool(self.remote.search(text, sent[0], sent[1]))
+        if check == "remote":  # "spoke to Kai on the phone", not "saw Kai; later phoned mum"
+            return bool(self.remote.search(text, cs, ce))
         raise ValueError(f"unknown context check {check!r}")
 
     def is_placeholder(self, body: str) -> bool:

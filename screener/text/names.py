@@ -30,7 +30,10 @@ _AGED_PATTERNS = [
     ),
     re.compile(rf"\b({_N}){_SURNAME},?\s+(?:aged?|age)\s*(\d{{1,2}})"),
     re.compile(
-        rf"^\s*(?:[A-Za-z &/-]{{0,40}}[-–:]\s*)?({_N}){_SURNAME}\s*,\s*(\d{{1,2}})\b", re.MULTILINE
+        # [^\S\n]*, not \s*: from every line start \s* ran on through all the blank lines
+        # below it, which made a record with many blank lines take minutes.
+        rf"^[^\S\n]*(?:[A-Za-z &/-]{{0,40}}[-–:]\s*)?({_N}){_SURNAME}\s*,\s*(\d{{1,2}})\b",
+        re.MULTILINE
     ),
 ]
 _CHILD_PATTERNS = [

@@ -8,6 +8,7 @@ much as full stops. Nothing here changes the text: every span indexes the input.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -15,7 +16,10 @@ from dataclasses import dataclass, field
 _BREAK = re.compile(r"\r?\n|<br\s*/?>|</?p\b[^>]*>|</?li\b[^>]*>|</?div\b[^>]*>|</?tr\b[^>]*>",
                     re.IGNORECASE)
 # Sentence end inside a line: . ! ? followed by space and something sentence-like.
-_SENT_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9*•-])|\s+\|\s+(?=\S)")
+# (?<!\s): a "|" cell break starts at the first space of its run, never inside a run, so
+# a line with a long run of spaces is scanned once, not once per space.
+_SENT_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9*•-])"
+                       r"|(?<!\s)\s+\|\s+(?=\S)")
 _MARKUP = re.compile(r"<[^>]{0,40}>|&nbsp;|&amp;|\*\*|__|^#+\s*|^[\[(]|[\])]$")
 # "Heading: body" on one line; the heading is short and starts with a letter or digit.
 _INLINE_HEADING = re.compile(
@@ -23,6 +27,11 @@ _INLINE_HEADING = re.compile(
     r"(?P<head>[A-Za-z][^:\n|]{0,60}?)\s*(?:\*\*|</[^>]{1,20}>|\])?\s*[:?]\s*"
     r"(?:\*\*|</[^>]{1,20}>)?(?P<body>.*)$")
 _WORD = re.compile(r"[A-Za-z0-9']+")
+# A longer "sentence" (a line with no full stops) is cut at a space into pieces this long
+# or shorter: the context layer searches a hit's sentence, so one 1 MB line made every
+# hit cost the whole line. Real sentences are far shorter (the longest in the training
+# corpus is under 600 characters).
+MAX_SENTENCE_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,7 @@ class Section:
 class Segmentation:
     sentences: list[tuple[int, int]] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
+    _starts: list[int] = field(default_factory=list, repr=False, compare=False)
 
     def sentence_at(self, pos: int) -> tuple[int, int] | None:
         lo, hi = 0, len(self.sentences) - 1
@@ -71,7 +81,13 @@ class Segmentation:
         return lo
 
     def sections_at(self, pos: int) -> list[Section]:
-        return [s for s in self.sections if s.heading_start <= pos < s.body_end]
+        # Sections follow each other without overlapping (segment() builds them in text
+        # order), so only the last one starting at or before pos can hold it. A binary
+        # search, not a scan: this is called per line and per sentence of long records.
+        if len(self._starts) != len(self.sections):
+            self._starts = [s.heading_start for s in self.sections]
+        i = bisect_right(self._starts, pos) - 1
+        return [self.sections[i]] if i >= 0 and pos < self.sections[i].body_end else []
 
 
 def _lines(text: str) -> Iterable[tuple[int, int]]:
@@ -92,12 +108,45 @@ def line_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
+_EDGE_HEAD = re.compile(r"\s+|<[^>\n]{0,40}>|&nbsp;")
+_EDGE_TAIL = re.compile(r"(?:\s+|<[^>\n]{0,40}>|&nbsp;)$")
+
+
+def _strip_markup(text: str, start: int, end: int) -> tuple[int, int]:
+    """Like _strip, and also drops HTML tags and &nbsp; at either end of the span."""
+    while start < end and (m := _EDGE_HEAD.match(text, start, end)) and m.end() > start:
+        start = m.end()
+    while start < end and (m := _EDGE_TAIL.search(text, max(start, end - 64), end)):
+        if m.start() >= end:
+            break
+        end = m.start()
+    return start, end
+
+
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def _cut(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
+    """[start, end) in stripped pieces of at most MAX_SENTENCE_CHARS, cut at spaces."""
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = start + MAX_SENTENCE_CHARS
+        low = start + MAX_SENTENCE_CHARS // 2
+        while cut > low and not text[cut].isspace():
+            cut -= 1
+        if cut == low:  # no space in the second half: cut mid-word
+            cut = start + MAX_SENTENCE_CHARS
+        a, b = _strip(text, start, cut)
+        if a < b:
+            yield a, b
+        start = cut
+    a, b = _strip(text, start, end)
+    if a < b:
+        yield a, b
 
 
 def clean_heading(heading: str) -> str:
@@ -107,23 +156,25 @@ def clean_heading(heading: str) -> str:
     return re.sub(r"\s+", " ", h).strip(" :-–—*#.?").lower()
 
 
-def _looks_like_heading_line(line: str) -> bool:
-    """A line on its own that is a heading: short, no sentence ending, heading-ish shape."""
+def _heading_shape(line: str) -> str | None:
+    """'strong' for a line that is a heading by its form alone ("Outcomes:", "**Issue**",
+    "PURPOSE OF VISIT"), 'weak' for a short capitalised line that is a heading only if it
+    is a known one, None otherwise."""
     stripped = line.strip()
-    if not stripped or len(stripped) > 70 or stripped[-1] in ".!,;":
-        return False
+    if not stripped or len(stripped) > 70 or stripped[-1] in ".!,;" or "|" in stripped:
+        return None
     words = _WORD.findall(stripped)
     if not 1 <= len(words) <= 7:
-        return False
+        return None
     if stripped.startswith(("-", "•", "·")) and not stripped.endswith(":"):
-        return False
+        return None
     bare = _MARKUP.sub("", stripped).strip()
-    return bool(
-        stripped.endswith(":")
-        or stripped.startswith(("**", "#", "<b", "<strong", "[", "=="))
-        or (bare.isupper() and len(bare) > 3)
-        or (bare[:1].isupper() and not re.search(r"\d{1,2}[/.]\d{1,2}", bare))
-    )
+    if (stripped.endswith(":") or stripped.startswith(("**", "#", "<b", "<strong", "[", "=="))
+            or (bare.isupper() and len(bare) > 3)):
+        return "strong"
+    if bare[:1].isupper() and not re.search(r"\d{1,2}[/.]\d{1,2}", bare):
+        return "weak"
+    return None
 
 
 def segment(text: str, heading_names: Callable[[str], frozenset[str]],
@@ -134,7 +185,8 @@ def segment(text: str, heading_names: Callable[[str], frozenset[str]],
     heading is not a known one); unknown headings still end the section before them.
     """
     seg = Segmentation()
-    headings: list[tuple[int, int, int, str, frozenset[str]]] = []  # hstart, hend, bstart
+    # (line start, heading start, heading end, body start, heading, names)
+    headings: list[tuple[int, int, int, int, str, frozenset[str]]] = []
     for ls, le in _lines(text):
         ls, le = _strip(text, ls, le)
         if ls >= le:
@@ -151,12 +203,14 @@ def segment(text: str, heading_names: Callable[[str], frozenset[str]],
             # a line of the section it sits in.
             if names or not body:
                 hs = ls + m.start("head")
-                headings.append((hs, ls + m.end("head"), ls + m.start("body"), head, names))
+                headings.append((ls, hs, ls + m.end("head"), ls + m.start("body"), head, names))
                 body_start = ls + m.start("body")
-        elif _looks_like_heading_line(line):
+        elif (shape := _heading_shape(line)) is not None:
             head = clean_heading(line)
-            headings.append((ls, le, le, head, heading_names(head)))
-            body_start = le
+            names = heading_names(head)
+            if shape == "strong" or names:
+                headings.append((ls, ls, le, le, head, names))
+                body_start = le
         # sentences of the rest of the line
         s = body_start
         for sm in _SENT_END.finditer(text, body_start, le):
@@ -168,12 +222,11 @@ def segment(text: str, heading_names: Callable[[str], frozenset[str]],
         if a < b:
             seg.sentences.append((a, b))
         if body_start > ls:  # the heading itself is a unit too, for evidence and models
-            hs = headings[-1][0]
-            seg.sentences.append(_strip(text, hs, headings[-1][1]))
-    seg.sentences.sort()
-    for i, (hs, he, bs, head, names) in enumerate(headings):
+            seg.sentences.append(_strip(text, headings[-1][1], headings[-1][2]))
+    seg.sentences = sorted(p for s, e in seg.sentences for p in _cut(text, s, e))
+    for i, (_, hs, he, bs, head, names) in enumerate(headings):
         be = headings[i + 1][0] if i + 1 < len(headings) else len(text)
-        bs2, be2 = _strip(text, bs, be)
+        bs2, be2 = _strip_markup(text, bs, be)
         body = text[bs2:be2] if bs2 < be2 else ""
         seg.sections.append(Section(
             heading=head, heading_start=hs, heading_end=he, body_start=bs2 if bs2 < be2 else bs,
