@@ -146,8 +146,7 @@ class StackedScorer:
         if self.encoder is not None and flat:
             offsets = np.cumsum([0] + [len(us) for us in doc_units])
             for i, doc in enumerate(docs):
-                cols = [self.col[self.rubric.base_id(m)] for m in doc._.detections
-                        if self.rubric.base_id(m) in self.col]
+                cols = [self.col[m] for m in doc._.detections if m in self.col]
                 a, b = offsets[i], offsets[i + 1]
                 encoded[a:b] = unsure_units(sk[a:b], cols)
             mini = sk.copy()
@@ -163,12 +162,11 @@ class StackedScorer:
             pos += n
             scores = {}
             for marker, det in doc._.detections.items():
-                base = self.rubric.base_id(marker)
-                params = self.stack.get(base)
-                if params is None or base not in self.col:  # marker the models never saw
+                params = self.stack.get(marker)
+                if params is None or marker not in self.col:  # a marker the models never saw
                     scores[marker] = MarkerScore(det.probability)
                     continue
-                c = self.col[base]
+                c = self.col[marker]
                 row = record_vector(rule_features(det), sk_doc[:, c],
                                     mini_doc[:, c] if mini_doc is not None else None,
                                     doc._.doc_type, params["types"])

@@ -11,13 +11,46 @@ from events), `pseudonymise` (Presidio + UK rules), `figures`, `report` (HTML, C
 Parquet), `cli` (`screener report`, `screener pseudonymise`).
 """
 
-from screener.reports.aggregate import Counts, build_tables, combine, count
-from screener.reports.engine import RunResult, Settings, local_items, run_dask, run_local
-from screener.reports.indicators import IndicatorConfig, compute, load_config, read_events
-from screener.reports.pseudonymise import Pseudonymiser, score_detection
-from screener.reports.report import write_report
-from screener.reports.stats import bootstrap_kappa, kappa_from_confusion, wilson
-from screener.reports.table import TableSpec, tidy_frame
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers and editors see
+    from screener.reports.aggregate import Counts, build_tables, combine, count
+    from screener.reports.engine import RunResult, Settings, local_items, run_dask, run_local
+    from screener.reports.indicators import (
+        IndicatorConfig,
+        compute,
+        load_config,
+        read_events,
+    )
+    from screener.reports.pseudonymise import Pseudonymiser, score_detection
+    from screener.reports.report import write_report
+    from screener.reports.stats import bootstrap_kappa, kappa_from_confusion, wilson
+    from screener.reports.table import TableSpec, tidy_frame
+
+# Loaded on first use, so that `screener` (which registers the report commands) starts
+# without importing pandas.
+_WHERE = {
+    "Counts": "aggregate", "build_tables": "aggregate", "combine": "aggregate",
+    "count": "aggregate",
+    "RunResult": "engine", "Settings": "engine", "local_items": "engine", "run_dask": "engine",
+    "run_local": "engine",
+    "IndicatorConfig": "indicators", "compute": "indicators", "load_config": "indicators",
+    "read_events": "indicators",
+    "Pseudonymiser": "pseudonymise", "score_detection": "pseudonymise",
+    "write_report": "report",
+    "bootstrap_kappa": "stats", "kappa_from_confusion": "stats", "wilson": "stats",
+    "TableSpec": "table", "tidy_frame": "table",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"screener.reports.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'screener.reports' has no attribute {name!r}")
+
 
 __all__ = [
     "Counts",

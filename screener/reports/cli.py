@@ -156,17 +156,23 @@ def report_cmd(
     tables_dir = output.with_name(f"{output.stem}_tables")
     try:
         if engine is Engine.dask:
+            import logging
+
+            import distributed  # noqa: F401  (sets its loggers to INFO on import ...)
+
             assert input is not None
+            for name in ("distributed", "dask"):  # (... which is chatter for a CLI user)
+                logging.getLogger(name).setLevel(logging.WARNING)
             run = run_dask(input, settings, tables_dir / "records.parquet",
                            scheduler=scheduler, workers=workers, blocksize=blocksize)
-            source = f"{input} (Dask, {run.partitions} partitions)"
+            source = f"{input.name} (Dask, {run.partitions} partitions)"
         elif db:
             run = run_local(iter_db(database_url), settings)
             source = "audit database"
         else:
             assert input is not None
             run = run_local(local_items(input), settings)
-            source = str(input)
+            source = input.name
         for err in run.errors[:20]:
             typer.echo(f"screener: {err.id or '(no id)'}: {err.error}"
                        + (f" [{err.where}]" if err.where else ""), err=True)
@@ -214,7 +220,7 @@ def pseudonymise_cmd(
         if suffix == ".csv":
             df = pd.read_csv(input, dtype=str, keep_default_na=False)
         elif suffix in (".jsonl", ".ndjson"):
-            df = pd.read_json(input, lines=True, dtype=False, convert_dates=False)
+            df = pd.read_json(input, lines=True, dtype=False)
         else:
             raise _fail(f"{input}: unknown file type {suffix or '(none)'} (allowed: .jsonl, "
                         ".csv)")

@@ -179,8 +179,7 @@ def read_partitions(path: str | Path, blocksize: str | int | None = "64MiB") -> 
         return dd.read_parquet(files)
     if suffix == ".csv":
         return dd.read_csv(files, dtype=str, keep_default_na=False, blocksize=blocksize)
-    return dd.read_json(files, lines=True, orient="records", blocksize=blocksize,
-                        dtype=False, convert_dates=False)
+    return dd.read_json(files, lines=True, orient="records", blocksize=blocksize, dtype=False)
 
 
 def run_dask(path: str | Path, settings: Settings, out_dir: str | Path,

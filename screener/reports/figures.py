@@ -163,7 +163,8 @@ def agreement_plot(agreement: pd.DataFrame) -> str | None:
                                                                 strict=True)])
         ax.invert_yaxis()
         ax.axvline(0, color="#999999", lw=0.8)
-        ax.set_xlim(-0.2, 1)
+        lowest = pd.concat([a["kappa_low"], a["kappa"]]).astype(float).min()
+        ax.set_xlim(min(-0.2, lowest - 0.05) if pd.notna(lowest) else -0.2, 1.02)
         ax.set_xlabel("Cohen's kappa")
         ax.set_title(comp.replace("_", " "))
     fig.tight_layout()
@@ -180,22 +181,32 @@ def indicators_plot(ind: pd.DataFrame) -> str | None:
     rows = (len(names) + 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(9, 2.4 * rows), squeeze=False)
     periods = sorted(ind["period"].unique())
+    teams = sorted(t for t in ind["team"].unique() if t != "All teams")
+    palette = plt.get_cmap("tab10")
+    colour = {t: palette(i % 10) for i, t in enumerate(teams)}
     for i, name in enumerate(names):
         ax = axes[i // cols][i % cols]
         sub = ind[ind["indicator"] == name]
         for team, g in sub.groupby("team", sort=False):
             g = g.set_index("period").reindex(periods)
-            style = {"color": "#000000", "lw": 2.2} if team == "All teams" else {"lw": 1,
-                                                                               "alpha": 0.8}
+            style = ({"color": "#000000", "lw": 2.2} if team == "All teams" else
+                     {"color": colour[team], "lw": 1, "alpha": 0.85})
             ax.plot(range(len(periods)), g["rate"] * 100, marker="o", ms=3, label=team,
                     **style)
         ax.set_xticks(range(len(periods)), periods)
         ax.set_ylim(0, 105)
         ax.set_title(str(sub["label"].iloc[0]), fontsize=9)
+        ax.set_ylabel("% in time" if "timeliness" in name or "timescale" in name
+                      else "% completed", fontsize=8)
     for j in range(len(names), rows * cols):
         axes[j // cols][j % cols].axis("off")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), frameon=False,
+    seen: dict[str, Any] = {}
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(lab, h)
+    labels = sorted(seen, key=lambda t: (t != "All teams", t))
+    handles = [seen[t] for t in labels]
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), frameon=False,
                bbox_to_anchor=(0.5, -0.02))
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return _uri(fig)

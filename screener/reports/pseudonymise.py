@@ -308,9 +308,14 @@ def _is_english(word: str, lexicon: frozenset[str]) -> bool:
 
 
 def _is_label(text: str, end: int) -> bool:
-    """Whether the word ending at `end` is a field label ("Subject:", "dob=")."""
+    """Whether the word ending at `end` is a field label ("Subject:", "| dob=",
+    "Child's name:"): followed by ':' or '=' and at most the second word of its line or
+    segment (so "seen by health visitor Sue Patterson: 7.2kg" is no label)."""
     rest = text[end:end + 3].lstrip(" \t")
-    return rest[:1] in (":", "=")
+    if rest[:1] not in (":", "="):
+        return False
+    head = re.split(r"[\n|;.]", text[max(0, end - 60):end])[-1]
+    return len(head.split()) <= 2
 
 
 def _in_org_name(text: str, start: int, org_words: set[str]) -> bool:

@@ -170,15 +170,15 @@ def _confusion_display(conf: pd.DataFrame, comparison: str) -> pd.DataFrame:
 def _disparity(agree: pd.DataFrame) -> list[str]:
     out = []
     for comp in dict.fromkeys(agree["comparison"]):
-        sub = agree[(agree["comparison"] == comp) & (agree["group"] != ALL) &
-                    (agree["n"] >= 10)]
-        sub = sub[sub["kappa"].notna()]
-        if len(sub) < 2:
-            continue
-        hi, lo = sub.loc[sub["kappa"].idxmax()], sub.loc[sub["kappa"].idxmin()]
-        out.append(f"{comp.replace('_', ' ')}: kappa ranges from {lo['kappa']:.2f} "
-                   f"({lo['group']}, n={lo['n']}) to {hi['kappa']:.2f} ({hi['group']}, "
-                   f"n={hi['n']}) across {sub['group_by'].iloc[0]} groups with 10+ records.")
+        for by in dict.fromkeys(agree.loc[agree["group"] != ALL, "group_by"]):
+            sub = agree[(agree["comparison"] == comp) & (agree["group_by"] == by) &
+                        (agree["n"] >= 10) & agree["kappa"].notna()]
+            if len(sub) < 2:
+                continue
+            hi, lo = sub.loc[sub["kappa"].idxmax()], sub.loc[sub["kappa"].idxmin()]
+            out.append(f"{comp.replace('_', ' ')}: kappa ranges from {lo['kappa']:.2f} "
+                       f"({lo['group']}, n={lo['n']}) to {hi['kappa']:.2f} ({hi['group']}, "
+                       f"n={hi['n']}) across the {len(sub)} {by}s with 10 or more records.")
     return out
 
 

@@ -159,7 +159,7 @@ def iter_db(url: str | None = None) -> Iterator[ScreenResult]:
                  .order_by(Review.completed_at, Review.id))
             for review in s.scalars(q):
                 reviews[review.record_id] = review  # the newest completed review wins
-            for res, rec in s.execute(latest).tuples():
+            for res, rec in s.execute(latest).all():
                 out = as_screen_result(res, rec.key, rec.doc_type)
                 last = reviews.get(rec.id)
                 moderator = None
