@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from screener.audit.judgement import Judgement, effective, judge
@@ -52,7 +52,7 @@ def load_reviews(session: Session, service: str | None = None) -> list[ReviewedR
                   selectinload(Review.result))
          .order_by(Review.id))
     if service is not None:
-        q = q.where(CaseRecord.service == service)
+        q = q.where(func.lower(CaseRecord.service) == service.lower())
     out = []
     for review, record in session.execute(q):
         res = review.result

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import textwrap
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,6 +35,17 @@ ServiceOpt = Annotated[str | None, typer.Option("--service", help="Only files of
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON).")]
 
 
+class Mode(StrEnum):
+    rules = "rules"
+    fast = "fast"
+    full = "full"
+
+
+ModeOpt = Annotated[Mode | None, typer.Option(
+    "--mode", help="Screening mode: rules, fast or full. Default: the most accurate mode whose "
+    "models are installed.", show_default=False)]
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"screener: {message}", err=True)
     return typer.Exit(code)
@@ -57,12 +69,12 @@ def _rubric(path: Path | None) -> Rubric:
         raise _fail(str(e)) from e
 
 
-def _screener(rubric: Path | None, mode: str | None) -> Any:
+def _screener(rubric: Path | None, mode: Mode | None) -> Any:
     from screener.config.loader import RubricError
     from screener.pipeline import Screener
 
     try:
-        return Screener(rubric=rubric, mode=mode)
+        return Screener(rubric=rubric, mode=mode.value if mode else None)
     except (RubricError, FileNotFoundError, ValueError, RuntimeError) as e:
         raise _fail(str(e)) from e
 
@@ -86,9 +98,7 @@ def import_cmd(
         "team, service, text.", show_default=False)] = None,
     db: DbOpt = None,
     rubric: RubricOpt = None,
-    mode: Annotated[str | None, typer.Option(
-        "--mode", help="Screening mode: rules, fast or full. Default: the most accurate mode "
-        "whose models are installed.", show_default=False)] = None,
+    mode: ModeOpt = None,
     batch_size: Annotated[int, typer.Option(
         "--batch-size", min=1, help="Rows written per transaction (a killed run keeps whole "
         "batches; re-running finishes the rest).")] = 50,
@@ -134,14 +144,12 @@ def import_cmd(
 def rescreen_cmd(
     db: DbOpt = None,
     rubric: RubricOpt = None,
-    mode: Annotated[str | None, typer.Option("--mode", help="rules, fast or full (default: "
-                                             "the best installed).", show_default=False)]
-    = None,
+    mode: ModeOpt = None,
     everything: Annotated[bool, typer.Option(
         "--all", help="Screen every record again, not only those screened by other models, "
         "rubric or mode.")] = False,
 ) -> None:
-    """Screen records again after a model or rubric change. Old results are kept."""
+    """Screen records again after a model or rubric change (old results are kept)."""
     from screener.audit.importer import rescreen
 
     database = _db(db)
@@ -172,7 +180,9 @@ def queue_cmd(
     rubric: RubricOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Rank case files by the probability that they hold a record below good (requires
+    """Rank case files for audit: which to read first, and why.
+
+    Files are ranked by the probability that they hold a record below good (requires
     improvement or inadequate), record types weighted by the rubric; one line per file
     with why, then the expected yield of reading the top of the queue vs a random sample.
     """
@@ -341,9 +351,11 @@ def review_cmd(
     db: DbOpt = None,
     rubric: RubricOpt = None,
 ) -> None:
-    """Review a case file at the terminal: for each record, confirm, reject or correct each
-    flag, add what the screener missed, give the final grade and a comment. With
-    --moderate, give a second auditor's grade to completed reviews.
+    """Review a case file at the terminal, or moderate another auditor's review.
+
+    For each record: confirm, reject or correct each flag, add what the screener missed,
+    give the final grade and a comment. With --moderate, give a second auditor's grade to
+    completed reviews.
 
     Each record is saved as soon as it is done (Ctrl-C keeps the records already saved).
     """
@@ -437,9 +449,11 @@ def agreement_cmd(
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """How far auditors agree with the screener: per marker, the share of flags they confirm
-    (precision as auditors judge it) and the misses they add; Cohen's kappa between the
-    screener's and the auditor's grades, and between auditor and moderator, per service."""
+    """How far auditors agree with the screener, and with each other.
+
+    Per marker: the share of flags auditors confirm (precision as they judge it) and the
+    misses they add. Per service: Cohen's kappa between the screener's and the auditor's
+    grades, and between auditor and moderator."""
     from screener.audit import service as svc
     from screener.audit.learning import keeps_rejecting
 

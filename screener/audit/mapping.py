@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 csv.field_size_limit(64 * 1024 * 1024)
 
@@ -82,10 +82,12 @@ class Mapping(_Strict):
     skip_doc_types: list[str] = Field(default_factory=list)
     date_formats: list[str] = Field(default_factory=lambda: ["%Y-%m-%d"])
 
-    @field_validator("doc_types")
-    @classmethod
-    def _fold_keys(cls, v: dict[str, str]) -> dict[str, str]:
-        return {_fold(k): str(t) for k, t in v.items()}
+    def doc_type_for(self, raw: str) -> str | None:
+        """The rubric's doc_type for an export's record type (case and spacing ignored)."""
+        if not self.doc_types:
+            return raw
+        folded = _fold(raw)
+        return next((t for k, t in self.doc_types.items() if _fold(k) == folded), None)
 
 
 def _fold(s: str) -> str:
@@ -232,7 +234,7 @@ def map_row(obj: dict[str, Any], line: int, m: Mapping,
         return RowError(line, f"no record type (column {c.doc_type!r} is empty)", rid)
     if _fold(raw_type) in {_fold(s) for s in m.skip_doc_types}:
         return Skipped(line, raw_type)
-    doc_type = m.doc_types.get(_fold(raw_type), raw_type if not m.doc_types else None)
+    doc_type = m.doc_type_for(raw_type)
     if doc_type not in doc_types:
         known = sorted(m.doc_types) if m.doc_types else doc_types
         return RowError(line, f"unknown record type {raw_type!r} (add it to doc_types or "

@@ -105,6 +105,9 @@ class Child(Base):
 
 
 class CaseFile(Base):
+    """A child's case file. When an export files siblings under one case reference, the
+    file belongs to the first child imported for it."""
+
     __tablename__ = "case_files"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,6 +17,7 @@ when `actor` is given.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -37,6 +38,7 @@ from screener.audit.models import (
 from screener.audit.queue import build_queue, expected_yield, sample, uncertain
 from screener.audit.schemas import (
     AgreementReport,
+    Decision,
     DecisionIn,
     DecisionView,
     FileView,
@@ -124,7 +126,7 @@ def _review_view(r: Review) -> ReviewView:
     return ReviewView(
         id=r.id, record_id=r.record_id, result_id=r.result_id, auditor=r.auditor,
         grade=r.grade, comment=r.comment, completed=r.completed_at is not None,
-        decisions={m: DecisionView(marker=m, decision=d.decision,  # type: ignore[arg-type]
+        decisions={m: DecisionView(marker=m, decision=cast(Decision, d.decision),
                                    corrected_value=d.corrected_value, evidence=d.evidence,
                                    at=d.created_at)
                    for m, d in eff.items() if isinstance(d, ReviewDecision)},
@@ -144,11 +146,13 @@ def _result_view(res: ScreeningResult) -> ResultView:
 
 
 def get_file(session: Session, file_ref: str | int, actor: str | None = None) -> FileView:
-    """A case file with its records (oldest first), their latest results and reviews."""
+    """A case file with its records (oldest first, undated last), their latest results and
+    reviews."""
     cf = find_file(session, file_ref)
     child = session.scalar(select(Child.pseudonym).where(Child.id == cf.child_id)) or ""
     recs = session.scalars(select(CaseRecord).where(CaseRecord.file_id == cf.id)
-                           .order_by(CaseRecord.record_date, CaseRecord.id)).all()
+                           .order_by(CaseRecord.record_date.is_(None), CaseRecord.record_date,
+                                     CaseRecord.id)).all()
     latest = {r.record_id: r for r in session.scalars(
         select(ScreeningResult).where(ScreeningResult.record_id.in_([r.id for r in recs]),
                                       ScreeningResult.is_latest))}
