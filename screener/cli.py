@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 
 from screener.audit.cli import register as register_audit
-from screener.reports.cli import register as register_reports
 from screener.config.loader import RubricError, load_rubric
+from screener.reports.cli import register as register_reports
 
 app = typer.Typer(
     help="Screen children's social care case records for recording quality: find the quality "
@@ -257,6 +257,7 @@ def train(
 
 register_audit(app)  # import, queue, review, agreement, rescreen (screener/audit/cli.py)
 register_reports(app)  # report, pseudonymise (screener/reports/cli.py)
+__import__("api.cli", fromlist=["register"]).register(app)  # serve, token (api/cli.py)
 
 
 def main() -> None:
