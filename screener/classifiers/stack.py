@@ -153,6 +153,8 @@ class StackedScorer:
             if encoded.any():
                 idx = np.flatnonzero(encoded)
                 mini[idx] = self._minilm_probs([flat[i] for i in idx])
+        elif self.encoder is not None:  # no units at all ("<br><br>"): rows still need
+            mini = sk.copy()  # MiniLM's columns, or the stacker's dot product fails
         out = []
         pos = 0
         for doc, us in zip(docs, doc_units, strict=True):
@@ -177,7 +179,7 @@ class StackedScorer:
         return out
 
     def _evidence(self, doc: Doc, us: list[Unit], probs: np.ndarray, det) -> list[Evidence]:
-        text = doc.text
+        text = doc._.context.text
         source = "model:minilm-heads" if self.encoder is not None else "model:sentence-tfidf"
         taken = [(h.start, h.end) for h in det.hits]
         ev = []

@@ -11,25 +11,26 @@ context as before), and match offsets come back as character offsets.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-_CACHE_MIN_CHARS = 2048  # shorter texts are cheap to encode on every call
-_CACHE_SIZE = 4
+_CACHE_SIZE = 4  # a record's text is searched many times in a row: keep the last few
 
 
 class _Encoded:
     """A text's UTF-8 bytes and, when it is not ASCII, each character's byte offset."""
 
-    __slots__ = ("text", "data", "offsets")
+    __slots__ = ("text", "data", "offsets", "_list")
 
     def __init__(self, text: str):
         self.text = text
         self.data = text.encode("utf-8")
         self.offsets: np.ndarray | None = None
+        self._list: list[int] | None = None
         if len(self.data) != len(text):
             cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
             widths = 1 + (cp >= 0x80).astype(np.int64) + (cp >= 0x800) + (cp >= 0x10000)
@@ -43,15 +44,15 @@ class _Encoded:
     def char(self, byte: int) -> int:
         if byte < 0 or self.offsets is None:
             return byte
-        return int(np.searchsorted(self.offsets, byte))
+        if self._list is None:  # bisect on a list beats a numpy call per lookup
+            self._list = self.offsets.tolist()
+        return bisect.bisect_left(self._list, byte)
 
 
 _local = threading.local()
 
 
 def _encoded(text: str) -> _Encoded:
-    if len(text) < _CACHE_MIN_CHARS:
-        return _Encoded(text)
     cache: list[_Encoded] = _local.__dict__.setdefault("cache", [])
     for enc in cache:
         if enc.text is text:

@@ -154,6 +154,9 @@ class Rubric(_Strict):
     sources: list[str] = Field(default_factory=list)
     marker_sources: dict[str, str] = Field(default_factory=dict)
 
+    # Grade of every marker combination per record type (screener.rubric.grading).
+    _grade_tables: dict[str, Any] = PrivateAttr(default_factory=dict)
+
     def markers_for(self, doc_type: str) -> list[str]:
         return self.doc_types[doc_type].markers
 

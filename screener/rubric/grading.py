@@ -33,23 +33,35 @@ def rule_markers(doc_type: str, rubric: Rubric) -> list[str]:
     return sorted(names)
 
 
+def _grade_table(doc_type: str, rubric: Rubric,
+                 used: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Every combination of the rule markers (rows of 0/1) and the grade of each, as an
+    index into the levels; built once per record type and kept on the rubric."""
+    table = rubric._grade_tables.get(doc_type)
+    if table is None:
+        bits = np.array(list(itertools.product((False, True), repeat=len(used))),
+                        dtype=bool).reshape(-1, len(used))
+        grades = np.array([rubric.levels.index(grade(
+            {m for m, b in zip(used, row, strict=True) if b}, doc_type, rubric)) for row in bits])
+        table = rubric._grade_tables[doc_type] = (bits, grades)
+    return table
+
+
 def grade_probabilities(probs: dict[str, float], doc_type: str, rubric: Rubric,
                         samples: int = 4000, seed: int = 0) -> dict[str, float]:
-    out = dict.fromkeys(rubric.levels, 0.0)
     used = rule_markers(doc_type, rubric)
-    p = [min(max(probs.get(m, 0.0), 0.0), 1.0) for m in used]
+    p = np.clip(np.array([probs.get(m, 0.0) for m in used], dtype=float), 0.0, 1.0)
+    levels = tuple(rubric.levels)
+    counts = np.zeros(len(levels))
     if len(used) <= _EXACT_LIMIT:
-        for bits in itertools.product((False, True), repeat=len(used)):
-            weight = 1.0
-            for b, pi in zip(bits, p, strict=True):
-                weight *= pi if b else 1.0 - pi
-            if weight:
-                present = {m for m, b in zip(used, bits, strict=True) if b}
-                out[grade(present, doc_type, rubric)] += weight
+        bits, grades = _grade_table(doc_type, rubric, used)
+        weights = np.where(bits, p, 1.0 - p).prod(axis=1)
+        np.add.at(counts, grades, weights)
     else:
         rng = np.random.default_rng(seed)
-        draws = rng.random((samples, len(used))) < np.array(p)
+        draws = rng.random((samples, len(used))) < p
         for row in draws:
-            out[grade({m for m, b in zip(used, row, strict=True) if b}, doc_type, rubric)] += 1
-        out = {k: v / samples for k, v in out.items()}
-    return {k: round(v, 4) for k, v in out.items()}
+            counts[levels.index(grade({m for m, b in zip(used, row, strict=True) if b},
+                                      doc_type, rubric))] += 1
+        counts /= samples
+    return {lvl: round(float(c), 4) for lvl, c in zip(levels, counts, strict=True)}

@@ -160,6 +160,41 @@ def make_cues(nlp: Language, name: str, rubric: str) -> Cues:
     return Cues(nlp, rubric)
 
 
+_LONG_RUN = 256
+_LONG_RUN_RE = re.compile(rf"\S{{{_LONG_RUN},}}")
+
+
+class _BoundedTokenizer:
+    """spaCy's tokenizer, except that a run of 256 or more non-space characters is
+    tokenized in pieces of that length.
+
+    spaCy strips a token's prefixes and suffixes one character at a time, searching and
+    copying the rest of the token at each step: quadratic in the token's length (4,000
+    "<" or "%" took 3 s; a 1 MB line of them, hours). Text without such a run is
+    tokenized exactly as before, and the Doc's text is always the input.
+    """
+
+    def __init__(self, tokenizer: Any):
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: str) -> Doc:
+        if not _LONG_RUN_RE.search(text):
+            return self.tokenizer(text)
+        docs, pos = [], 0
+        for m in _LONG_RUN_RE.finditer(text):
+            if m.start() > pos:
+                docs.append(self.tokenizer(text[pos:m.start()]))
+            for i in range(m.start(), m.end(), _LONG_RUN):
+                docs.append(self.tokenizer(text[i:min(i + _LONG_RUN, m.end())]))
+            pos = m.end()
+        if pos < len(text):
+            docs.append(self.tokenizer(text[pos:]))
+        return Doc.from_docs(docs, ensure_whitespace=False)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.tokenizer, name)
+
+
 def build_nlp(rubric: str = "default") -> Language:
     """A blank English pipeline with the screener's components.
 
@@ -167,6 +202,7 @@ def build_nlp(rubric: str = "default") -> Language:
     its 150 records/s goal, and the cues need only the tokenizer and the context layer.
     """
     nlp = spacy.blank("en")
+    nlp.tokenizer = _BoundedTokenizer(nlp.tokenizer)
     nlp.add_pipe("screener_structure", config={"rubric": rubric})
     nlp.add_pipe("screener_cues", config={"rubric": rubric})
     return nlp

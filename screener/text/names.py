@@ -10,6 +10,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
+
+import re2
+
+from screener.config._re2text import RE2Text
+
+
+def _compile(pattern: str, flags: int = 0) -> Any:
+    """RE2 where it can run the pattern (linear time, fast on long records), else `re`."""
+    try:
+        prefix = ("(?i)" if flags & re.IGNORECASE else "") + (
+            "(?m)" if flags & re.MULTILINE else "")
+        return RE2Text(re2.compile(prefix + pattern))
+    except re2.error:
+        return re.compile(pattern, flags)
+
 
 _N = r"(?-i:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?)"
 _SURNAME = r"(?:\s+(?-i:[A-Z][A-Za-z'-]+))?"
@@ -24,12 +40,12 @@ _ADULT_ROLE = (
 ADULT_AGE = 18
 # Patterns whose second group is an age: a person of 18 or more is an adult.
 _AGED_PATTERNS = [
-    re.compile(
+    _compile(
         rf"\b({_N}){_SURNAME}\s*\(\s*(?:aged?\s*|age\s*)?(\d{{1,2}})\s*"
         r"(?:y(?:rs?|ears?)?|m(?:onths?|ths?)?|wks?|weeks?|yo)?\s*\)"
     ),
-    re.compile(rf"\b({_N}){_SURNAME},?\s+(?:aged?|age)\s*(\d{{1,2}})"),
-    re.compile(
+    _compile(rf"\b({_N}){_SURNAME},?\s+(?:aged?|age)\s*(\d{{1,2}})"),
+    _compile(
         # [^\S\n]*, not \s*: from every line start \s* ran on through all the blank lines
         # below it, which made a record with many blank lines take minutes.
         rf"^[^\S\n]*(?:[A-Za-z &/-]{{0,40}}[-–:]\s*)?({_N}){_SURNAME}\s*,\s*(\d{{1,2}})\b",
@@ -37,22 +53,24 @@ _AGED_PATTERNS = [
     ),
 ]
 _CHILD_PATTERNS = [
-    re.compile(rf"\b({_N}){_SURNAME}\s*,?\s*\(?(?:dob|d\.o\.b\.?|born)\b", re.IGNORECASE),
-    re.compile(
+    # "\s*(?:,\s*)?", not "\s*,?\s*" (here and below): two \s* in a row split a run of
+    # spaces every possible way, so a name before a long blank stretch took seconds.
+    _compile(rf"\b({_N}){_SURNAME}\s*(?:,\s*)?\(?(?:dob|d\.o\.b\.?|born)\b", re.IGNORECASE),
+    _compile(
         rf"\b(?:child(?:ren)?|yp|young person|subject|baby|son|daughter|sons|daughters|"
-        rf"brother|sister|siblings?|twins?)\s*[:\-]?\s*({_N})",
+        rf"brother|sister|siblings?|twins?)\s*(?:[:\-]\s*)?({_N})",
         re.IGNORECASE,
     ),
-    re.compile(
+    _compile(
         rf"\b({_N})(?:'s|s')\s+(?:views?|wishes|voice|school|nursery|bedroom|plan|"
         r"cot|teacher|class|attendance|weight|development|behaviour|presentation)\b"
     ),
 ]
 _ADULT_PATTERNS = [
-    re.compile(rf"\b{_ADULT_ROLE}\s*[,(]?\s*\(?({_N})", re.IGNORECASE),
-    re.compile(rf"\b({_N}){_SURNAME}\s*[,(]\s*(?:the\s+)?{_ADULT_ROLE}\b", re.IGNORECASE),
-    re.compile(rf"\b(?:mr|mrs|ms|miss|dr|dc|pc|ds)\.?\s+({_N})"),
-    re.compile(rf"\b({_N})(?:'s)?\s+(?:partner|husband|wife|boyfriend|girlfriend)\b"),
+    _compile(rf"\b{_ADULT_ROLE}\s*(?:[,(]\s*)?\(?({_N})", re.IGNORECASE),
+    _compile(rf"\b({_N}){_SURNAME}\s*[,(]\s*(?:the\s+)?{_ADULT_ROLE}\b", re.IGNORECASE),
+    _compile(rf"\b(?:mr|mrs|ms|miss|dr|dc|pc|ds)\.?\s+({_N})"),
+    _compile(rf"\b({_N})(?:'s)?\s+(?:partner|husband|wife|boyfriend|girlfriend)\b"),
 ]
 _ADULT_NOUNS = (
     r"(?:[Mm]um|[Mm]other|[Mm]am|[Dd]ad|[Ff]ather|[Ss]tep-?(?:dad|mum|father|mother)|"
