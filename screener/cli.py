@@ -50,13 +50,14 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _screener(rubric: Path | None, mode: ModeOpt | None):
+    from screener.classifiers.artefacts import ArtefactError
     from screener.pipeline import Screener
 
     try:
         return Screener(rubric=rubric, mode=mode.value if mode else None)
     except RubricError as e:
         raise _fail(str(e)) from e
-    except (FileNotFoundError, ValueError) as e:
+    except (ArtefactError, FileNotFoundError, ValueError) as e:  # a refused model: no traceback
         raise _fail(str(e)) from e
 
 

@@ -88,6 +88,7 @@ def read_csv(path: Path) -> Iterator[Record | ErrorResult]:
     if missing:
         raise InputError(f"{path}: missing column{'s' if len(missing) > 1 else ''} "
                          f"{', '.join(missing)} (found: {', '.join(header) or 'no header'})")
+    last = last_line_if_odd_quotes(text)
     while True:
         start_line = reader.line_num + 1
         try:
@@ -99,7 +100,31 @@ def read_csv(path: Path) -> Iterator[Record | ErrorResult]:
             return
         if None in row:  # more cells than header columns
             row.pop(None)
-        yield _record(dict(row), f"{path}:{start_line}")
+        where = f"{path}:{start_line}"
+        if reader.line_num == last and cut_inside_quotes(text, start_line):
+            yield ErrorResult(id=row.get("id") or None, where=where,
+                              error="malformed CSV (the file ends inside a quoted field: "
+                                    "is the export cut short?)")
+            return
+        yield _record(dict(row), where)
+
+
+def last_line_if_odd_quotes(text: str) -> int:
+    """The CSV text's line count if it has an odd number of quotes (so it may end inside
+    a quoted field), else -1: a cheap gate for `cut_inside_quotes`."""
+    return sum(1 for _ in io.StringIO(text, newline="")) if text.count('"') % 2 else -1
+
+
+def cut_inside_quotes(text: str, start_line: int, delimiter: str = ",") -> bool:
+    """Whether the last CSV row, starting at `start_line`, is cut inside a quoted field.
+    Python's lenient reader accepts such a row as if it were whole, which would screen
+    half a record from a truncated export."""
+    tail = "".join(list(io.StringIO(text, newline=""))[start_line - 1:])
+    try:
+        list(csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as e:
+        return "unexpected end of data" in str(e)
+    return False
 
 
 def _read_docx(path: Path) -> str:

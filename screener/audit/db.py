@@ -53,8 +53,9 @@ def database_url(url: str | None = None) -> URL:
 def _sqlite_engine(url: URL) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_TIMEOUT_S,
-                                              "check_same_thread": False})
+    engine = create_engine(url, hide_parameters=True,  # no record text in SQL logs
+                           connect_args={"timeout": SQLITE_TIMEOUT_S,
+                                                "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -96,7 +97,7 @@ class Database:
             if self.url.drivername.startswith("sqlite"):
                 self.engine = _sqlite_engine(self.url)
             else:
-                self.engine = create_engine(self.url, pool_pre_ping=True)
+                self.engine = create_engine(self.url, pool_pre_ping=True, hide_parameters=True)
         except Exception as e:
             raise DatabaseError(f"cannot open {self.display_url}: {e}") from e
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -41,6 +41,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from screener.io import cut_inside_quotes, last_line_if_odd_quotes
+
 csv.field_size_limit(64 * 1024 * 1024)
 
 
@@ -301,6 +303,7 @@ def read_rows(path: Path, m: Mapping) -> Iterator[tuple[int, dict[str, Any] | Ro
     if missing:
         raise MappingError(f"{path}: the mapping names column(s) {', '.join(map(repr, missing))} "
                            f"that the export does not have (found: {', '.join(header)})")
+    last = last_line_if_odd_quotes(text)
     while True:
         start = reader.line_num + 1
         try:
@@ -316,4 +319,8 @@ def read_rows(path: Path, m: Mapping) -> Iterator[tuple[int, dict[str, Any] | Ro
             yield start, RowError(start, f"{len(extra or [])} more cell(s) than the header has "
                                   "columns (a stray delimiter or quote?)")
             continue
+        if reader.line_num == last and cut_inside_quotes(text, start, m.delimiter):
+            yield start, RowError(start, "the file ends inside a quoted field (is the export "
+                                  "cut short?)")
+            return
         yield start, dict(row)

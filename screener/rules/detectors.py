@@ -181,15 +181,17 @@ _NOT_OWNER = (r"(?!(?:ongoing|tbc|tba|n/?a|none|weekly|monthly|fortnightly|daily
               r"review|next|within|the)\b)")
 _PERSON = (r"(?:(?:mr|mrs|ms|miss|dr|dc|pc)\.?\s+{NAME}|" + _NOT_OWNER +
            r"{NAME}(?:\s+(?-i:[A-Z][A-Za-z'-]+))?)")
-_OWNER = (r"(?:(?:the\s+)?" + _ROLE + r"(?:\s*,?\s*\(?" + _PERSON + r"\)?)?|" + _PERSON +
+# No two \s* may meet around an optional piece ("\s*,?\s*"): they split a run of spaces
+# every possible way, and a row with a few thousand spaces took seconds.
+_OWNER = (r"(?:(?:the\s+)?" + _ROLE + r"(?:\s*(?:,\s*)?\(?" + _PERSON + r"\)?)?|" + _PERSON +
           r"(?:\s*[,(]\s*(?:the\s+)?[^,)\n|]{2,40}[,)])?)")
 _ROW_OWNER = (
     r"(?:^|[\s(|/–—-])" + _OWNER + r"(?:\s+(?:and|&|with)\s+" + _OWNER + r")?\s*"
     r"(?:will|to|is to|are to|has agreed to|have agreed to|agreed to|shall)\s+(?!be\b)\w"
     r"|(?:^|[|–—/]|\s-\s|:)\s*" + _OWNER + r"(?:\s+(?:and|&|with)\s+" + _OWNER +
-    r")?\s*(?:[;,][^|\n]{0,30})?\s*(?:$|[|–—/]|\s-\s)"
+    r")?\s*(?:[;,][^|\n]{0,30}\s*)?(?:$|[|–—/]|\s-\s)"
     r"|\b(?:who|lead|responsible(?: person| agency)?|owner|by whom)\s*[:|=–-]\s*"
-    r"(?!\s*(?:tbc|tba|n/?a|all|everyone|all professionals|multi-?agency|professionals|"
+    r"(?!(?:tbc|tba|n/?a|all|everyone|all professionals|multi-?agency|professionals|"
     r"agencies|various|family/professionals|\?|-|—|–)\s*(?:$|[|/\n.]))\w"
     r"|\b(?:by|led by|booked by|done by)\s+(?:the\s+)?" + _ROLE + r"\b"
 )

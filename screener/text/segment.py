@@ -24,7 +24,9 @@ _MARKUP = re.compile(r"<[^>]{0,40}>|&nbsp;|&amp;|\*\*|__|^#+\s*|^[\[(]|[\])]$")
 # "Heading: body" on one line; the heading is short and starts with a letter or digit.
 _INLINE_HEADING = re.compile(
     r"^(?P<lead>(?:[-•*>#\[\s]|\d{1,2}[.)]|<[^>]{1,20}>)*)"
-    r"(?P<head>[A-Za-z][^:\n|]{0,60}?)\s*(?:\*\*|</[^>]{1,20}>|\])?\s*[:?]\s*"
+    # "\s*(?:X\s*)?", not "\s*X?\s*": two \s* in a row split a run of spaces every
+    # possible way, and a line of "a", 10,000 spaces and "b" took a minute.
+    r"(?P<head>[A-Za-z][^:\n|]{0,60}?)\s*(?:(?:\*\*|</[^>]{1,20}>|\])\s*)?[:?]\s*"
     r"(?:\*\*|</[^>]{1,20}>)?(?P<body>.*)$")
 _WORD = re.compile(r"[A-Za-z0-9']+")
 # A longer "sentence" (a line with no full stops) is cut at a space into pieces this long

@@ -128,6 +128,15 @@ def test_duplicate_record_ids_in_one_export_are_reported(db, screener, tmp_path:
     assert "duplicate record id 'r1' (first at line 1)" in rep.bad[0].reason
 
 
+def test_export_cut_inside_a_quoted_field_reports_the_last_row(db, screener, tmp_path: Path):
+    path = tmp_path / "cut.csv"
+    path.write_text('id,child_id,doc_type,text\nr1,c1,visit,Kai was seen at home.\n'
+                    'r2,c1,visit,"Kai said ""hi"" and then the export sto', encoding="utf-8")
+    rep = import_file(db, path, load_mapping(None), screener)
+    assert rep.inserted == 1
+    assert [e.line for e in rep.bad] == [3] and "cut short" in rep.bad[0].reason
+
+
 def test_rescreen_after_a_model_change_keeps_old_results(db, screener):
     import_file(db, LL, load_mapping(LL_MAP), screener)
     assert rescreen(db, screener) == 0  # same models: nothing to do
