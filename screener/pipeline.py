@@ -68,8 +68,10 @@ def _evidence(text: str, hit: Hit) -> Evidence:
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    return Evidence(start=start, end=end, text=text[start:end], source=hit.source,
-                    sentence=text[s:e] if e > s else None, reason=hit.blocked)
+    # model_construct: these values are built here, not user input, so skip validation
+    return Evidence.model_construct(start=start, end=end, text=text[start:end],
+                                    source=hit.source, sentence=text[s:e] if e > s else None,
+                                    reason=hit.blocked)
 
 
 def default_mode() -> str:
@@ -141,9 +143,9 @@ class Screener:
                 evidence = evidence[:MAX_EVIDENCE]
                 evidence += score.evidence[: max(0, MAX_EVIDENCE - len(evidence))]
             trace = [_evidence(text, h) for h in det.blocked if h.end > h.start][:MAX_EVIDENCE]
-            markers[marker] = MarkerResult(present=present,
-                                           probability=round(score.probability, 4),
-                                           evidence=evidence, trace=trace)
+            markers[marker] = MarkerResult.model_construct(
+                present=present, probability=round(score.probability, 4), evidence=evidence,
+                trace=trace)
         present_set = {m for m, r in markers.items() if r.present}
         probs = {m: r.probability for m, r in markers.items()}
         child = first_child_in_order(text, doc._.context.people)

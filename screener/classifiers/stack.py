@@ -30,6 +30,7 @@ from screener.schemas import Evidence
 
 # Full mode encodes with MiniLM only the units the TF-IDF model is unsure about.
 UNSURE = (0.1, 0.9)
+SETTLED = 0.9
 SKLEARN_ALLOWED_TYPES = {
     "screener.classifiers.models.MaskedMultiLabelLR",
     "sklearn.pipeline.FeatureUnion",
@@ -65,11 +66,15 @@ def record_vector(det_features: list[float], tfidf: np.ndarray, minilm: np.ndarr
 
 
 def unsure_units(probs: np.ndarray, columns: Sequence[int]) -> np.ndarray:
-    """Which units MiniLM should encode: those unsure for a marker of the record's type."""
+    """Which units MiniLM should encode: those the TF-IDF model is unsure about for a
+    marker of the record's type that the TF-IDF scores have not already settled (a marker
+    some unit scores >= SETTLED for is present whatever the other units say)."""
     if probs.size == 0 or not columns:
         return np.zeros(len(probs), dtype=bool)
     sub = probs[:, list(columns)]
-    return np.asarray(((sub > UNSURE[0]) & (sub < UNSURE[1])).any(axis=1))
+    open_markers = sub.max(axis=0) < SETTLED
+    unsure = (sub > UNSURE[0]) & (sub < UNSURE[1])
+    return np.asarray(unsure[:, open_markers].any(axis=1))
 
 
 def blend(tfidf: np.ndarray, minilm: np.ndarray, encoded: np.ndarray) -> np.ndarray:
@@ -189,8 +194,9 @@ class StackedScorer:
             u = us[int(i)]
             if any(s < u.end and u.start < e for s, e in taken):
                 continue
-            ev.append(Evidence(start=u.start, end=u.end, text=text[u.start:u.end], source=source,
-                               sentence=text[u.start:u.end]))
+            ev.append(Evidence.model_construct(start=u.start, end=u.end,
+                                               text=text[u.start:u.end], source=source,
+                                               sentence=text[u.start:u.end]))
         return ev
 
 

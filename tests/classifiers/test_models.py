@@ -52,9 +52,13 @@ def test_tfidf_pipeline_learns_a_marker() -> None:
 
 
 def test_minilm_only_encodes_unsure_units() -> None:
-    probs = np.array([[0.02, 0.99], [0.5, 0.01], [0.95, 0.3]])
-    assert unsure_units(probs, [0]).tolist() == [False, True, False]
-    assert unsure_units(probs, [1]).tolist() == [False, False, True]
+    probs = np.array([[0.02, 0.6], [0.5, 0.01], [0.7, 0.3]])
+    assert unsure_units(probs, [0]).tolist() == [False, True, True]
+    assert unsure_units(probs, [1]).tolist() == [True, False, True]
+    # a marker some unit already settles (>= 0.9) needs no encoding for it
+    settled = np.array([[0.95, 0.5], [0.5, 0.02]])
+    assert unsure_units(settled, [0]).tolist() == [False, False]
+    assert unsure_units(settled, [0, 1]).tolist() == [True, False]
     mini = np.full_like(probs, 0.7)
     blended = blend(probs, mini, np.array([False, True, False]))
     assert blended[1].tolist() == [0.7, 0.7] and blended[0].tolist() == probs[0].tolist()
