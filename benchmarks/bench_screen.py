@@ -1,7 +1,7 @@
 """Screening throughput per mode, beside spaCy's blank tokenizer on the same texts.
 
     python benchmarks/bench_screen.py                 # 10,000 records, rules and fast; 1,000 full
-    python benchmarks/bench_screen.py --n 2000 --modes rules fast
+    python benchmarks/bench_screen.py --n 2000 --modes rules fast --workers 1
 
 Machines are noisy, so the figure to compare across runs is the ratio to the tokenizer,
 measured in the same run on the same texts. Each mode runs in its own process so its
@@ -46,7 +46,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker(mode: str, n: int, seed: int) -> dict[str, float]:
+def worker(mode: str, n: int, seed: int, workers: int = 1) -> dict[str, float]:
     texts = make_texts(n, seed)
     n_words = sum(len(t.split()) for _, t in texts)
     if mode == "tokenizer":
@@ -64,7 +64,12 @@ def worker(mode: str, n: int, seed: int) -> dict[str, float]:
         scr.screen_one(texts[0][0], texts[0][1])  # load lazily-built parts before timing
         records = [Record(id=str(i), doc_type=d, text=t) for i, (d, t) in enumerate(texts)]
         t0 = time.perf_counter()
-        for _ in scr.screen(records, batch_size=64):
+        results = scr.screen(records, batch_size=64, workers=workers)
+        if workers > 1:  # steady state: from the first result on (workers load their models)
+            next(results)
+            t0, n = time.perf_counter(), n - 1
+            n_words -= len(texts[0][1].split())
+        for _ in results:
             pass
         dt = time.perf_counter() - t0
     return {"records": n, "seconds": dt, "records_s": n / dt, "words_s": n_words / dt,
@@ -77,21 +82,30 @@ def main() -> None:
     ap.add_argument("--n-full", type=int, default=1000, help="records for full mode")
     ap.add_argument("--modes", nargs="+", default=["rules", "fast", "full"])
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--workers", type=int, default=2,
+                    help="also measure rules and fast mode with this many processes (1: don't)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--processes", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.n, args.seed)))
+        print(json.dumps(worker(args.worker, args.n, args.seed, args.processes)))
         return
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     rows = {}
-    for mode in ["tokenizer", *args.modes]:
+    runs = [("tokenizer", 1)] + [(m, 1) for m in args.modes]
+    if args.workers > 1:
+        runs += [(m, args.workers) for m in args.modes if m in ("rules", "fast")]
+    for mode, procs in runs:
         n = args.n_full if mode == "full" else args.n
+        label = mode if procs == 1 else f"{mode} x{procs}"
         out = subprocess.run([sys.executable, __file__, "--worker", mode, "--n", str(n),
-                              "--seed", str(args.seed)], capture_output=True, text=True, env=env,
-                             check=True)
-        rows[mode] = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"  measured {mode} ({n} records)", file=sys.stderr)
+                              "--seed", str(args.seed), "--processes", str(procs)],
+                             capture_output=True, text=True, env=env, check=True)
+        rows[label] = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"  measured {label} ({n} records)", file=sys.stderr)
     ref = rows["tokenizer"]["words_s"]
+    print("(x2: that many worker processes, timed from the first result; peak MB is the\n"
+          " parent's only, each worker holds about one loaded screener more)", file=sys.stderr)
     print(f"{'mode':<10} {'records':>8} {'records/s':>10} {'words/s':>10} {'vs tokenizer':>13} "
           f"{'peak MB':>8}")
     for mode, r in rows.items():

@@ -85,6 +85,9 @@ def screen(
     progress: Annotated[bool, typer.Option(
         "--progress/--no-progress", help="Progress bar on stderr (shown only on a terminal).")]
     = True,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, help="Processes screening in parallel, each loading its own "
+        "models (a few seconds): use the number of cores for thousands of records.")] = 1,
 ) -> None:
     """Screen records and write one result per record.
 
@@ -128,7 +131,7 @@ def screen(
         records = read_records(input, doc_type)
         bar = tqdm(desc="screening", unit="rec", file=sys.stderr, disable=not progress or None,
                    leave=False)
-        results = tally(bar_iter(scr.screen(records), bar))
+        results = tally(bar_iter(scr.screen(records, workers=workers), bar))
         with atomic_output(output, newline="" if fmt is Format.csv else None) as fh:
             if fmt is Format.jsonl:
                 write_jsonl(results, fh, explain=explain)

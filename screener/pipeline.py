@@ -9,6 +9,8 @@ rules stacked with trained classifiers (screener.classifiers).
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
@@ -94,6 +96,7 @@ class Screener:
         self.rubric: Rubric = load_rubric(self.rubric_path)
         self.nlp = build_nlp(self.rubric_path if rubric not in (None, DEFAULT)
                              else DEFAULT)
+        self.models_dir = models_dir
         self.mode = mode or default_mode()
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r} (allowed: {', '.join(MODES)})")
@@ -174,17 +177,35 @@ class Screener:
         results = iter(self._result(r, d, s) for r, d, s in zip(ok, docs, scores, strict=True))
         return [o if o is not None else next(results) for o in out]
 
-    def screen(self, records: Iterable[Record | ErrorResult],
-               batch_size: int = 64) -> Iterator[ScreenResult | ErrorResult]:
-        """Screen a stream of records (read errors pass straight through), in input order."""
-        batch: list[Record | ErrorResult] = []
-        for item in records:
-            batch.append(item)
-            if len(batch) >= batch_size:
+    def screen(self, records: Iterable[Record | ErrorResult], batch_size: int = 64,
+               workers: int = 1) -> Iterator[ScreenResult | ErrorResult]:
+        """Screen a stream of records (read errors pass straight through), in input order.
+
+        workers > 1 screens batches in that many processes, each with its own Screener
+        (loaded once per process): screening is CPU-bound Python, so one process uses one
+        core. Worth it for thousands of records, not for a handful (each worker takes a few
+        seconds to load)."""
+        batches = _batched(records, batch_size)
+        if workers <= 1:
+            for batch in batches:
                 yield from self._flush(batch)
-                batch = []
-        if batch:
-            yield from self._flush(batch)
+            return
+        import multiprocessing as mp
+        from collections import deque
+        from concurrent.futures import Future, ProcessPoolExecutor
+
+        # spawn, not fork: a forked copy of a loaded torch/OpenMP runtime can hang.
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
+                                 initializer=_start_worker,
+                                 initargs=(self.rubric_path, self.mode, self.models_dir,
+                                           workers)) as pool:
+            pending: deque[Future[list[ScreenResult | ErrorResult]]] = deque()
+            for batch in batches:
+                pending.append(pool.submit(_screen_in_worker, batch))
+                if len(pending) >= 2 * workers:  # bounded: a huge input is never all queued
+                    yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
 
     def _flush(self, batch: list[Record | ErrorResult]) -> list[ScreenResult | ErrorResult]:
         recs = [b for b in batch if isinstance(b, Record)]
@@ -198,6 +219,34 @@ class Screener:
         result = self.screen_batch([record])[0]
         assert isinstance(result, ScreenResult)
         return result
+
+
+def _batched(items: Iterable[Record | ErrorResult],
+             size: int) -> Iterator[list[Record | ErrorResult]]:
+    batch: list[Record | ErrorResult] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+_WORKER: Screener | None = None
+
+
+def _start_worker(rubric: str, mode: str, models_dir: str | Path | None, workers: int) -> None:
+    """Load this worker process's Screener, with its share of the cores for torch."""
+    global _WORKER
+    _WORKER = Screener(rubric=rubric, mode=mode, models_dir=models_dir)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
+def _screen_in_worker(batch: list[Record | ErrorResult]) -> list[ScreenResult | ErrorResult]:
+    assert _WORKER is not None, "worker not started"
+    return _WORKER._flush(batch)
 
 
 def screen(text: str, doc_type: str, rubric: str | Path | None = None,

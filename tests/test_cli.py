@@ -278,6 +278,22 @@ def test_bad_records_do_not_stop_the_rest(write_file: WriteFile) -> None:
     assert "screened 2 record(s), 6 error(s)" in res.stderr
 
 
+def test_worker_processes_give_the_same_results_in_the_same_order(
+        write_file: WriteFile) -> None:
+    """--workers 2 screens batches in two processes: same output, errors in place."""
+    lines = [line({"id": f"r{i}", "doc_type": "visit" if i % 2 else "cin_plan",
+                   "text": VISIT if i % 2 else PLAN}) for i in range(20)]
+    lines[7] = line({"id": "bad", "doc_type": "home_visit", "text": VISIT})
+    lines[13] = '{"id": "broken", "doc_type": "visit", "text\n'
+    path = write_file("many.jsonl", "".join(lines))
+    one = screen(str(path))
+    two = screen(str(path), "--workers", "2")
+    assert two.exit_code == 0, two.output
+    assert jsonl(two.stdout) == jsonl(one.stdout)
+    assert [r.get("id") for r in jsonl(two.stdout)][6:9] == ["r6", "bad", "r8"]
+    assert "screened 18 record(s), 2 error(s)" in two.stderr
+
+
 def test_unknown_doc_type_error_names_the_line(write_file: WriteFile) -> None:
     path = write_file("in.jsonl", line(GOOD_LINE) + line(dict(GOOD_LINE, doc_type="vist")))
     results = jsonl(screen(str(path)).stdout)
@@ -403,3 +419,18 @@ def test_screen_help_mentions_formats_and_errors() -> None:
     assert "reported on stderr with its file and line" in text
     assert "the rest are still screened" in text
     assert "non-zero only when nothing could be screened" in text
+
+
+def test_library_workers_keep_order_across_many_batches(screener) -> None:
+    from screener import Record
+    from screener.schemas import ErrorResult
+
+    items: list[Record | ErrorResult] = [
+        Record(id=f"r{i}", doc_type="visit" if i % 3 else "cin_plan",
+               text=VISIT if i % 3 else PLAN) for i in range(23)]
+    items[10] = ErrorResult(id=None, error="malformed JSON", where="x:11")
+    serial = [r.model_dump() for r in screener.screen(items, batch_size=4)]
+    parallel = [r.model_dump() for r in screener.screen(items, batch_size=4, workers=2)]
+    assert parallel == serial and len(parallel) == 23
+    assert parallel[10] == {"id": None, "error": "malformed JSON", "where": "x:11",
+                            "doc_type": None}
