@@ -141,8 +141,9 @@ def create_app(settings: Settings | None = None, *, screener: Any | None = None)
         from screener.pipeline import Screener
 
         db = Database(settings.database_url)
+        # A server lives for months on varied text: keep spaCy's string store bounded.
         scr = screener or Screener(rubric=settings.rubric, mode=settings.mode,
-                                   models_dir=settings.models_dir)
+                                   models_dir=settings.models_dir, bounded_memory=True)
         app.state.db = db
         app.state.token_cache = TokenCache(settings.auth_cache_seconds)
         app.state.screening = Screening(scr, settings.max_record_chars,

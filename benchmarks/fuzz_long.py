@@ -177,7 +177,8 @@ def worker(wid: int, indices: list[int], args: argparse.Namespace, current: Any,
     from training.generate import generate_records
 
     base = generate_records(args.base, args.seed)
-    scr = Screener(mode=args.mode, models_dir=args.models_dir)
+    scr = Screener(mode=args.mode, models_dir=args.models_dir,
+                   bounded_memory=args.bounded_memory)
     rubric = scr.rubric
     rss_start = None
     for n, i in enumerate(indices):
@@ -283,7 +284,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] if latencies else 0.0
 
-    return {"n": args.n, "mode": args.mode, "workers": args.workers, "screened": total,
+    return {"n": args.n, "mode": args.mode, "workers": args.workers,
+            "bounded_memory": args.bounded_memory, "screened": total,
             "seconds": elapsed, "records_s": total / elapsed if elapsed else 0.0,
             "outcomes": dict(outcomes), "kinds": {k: dict(v) for k, v in kinds.items() if v},
             "first_examples": first, "latency_s": {"p50": pct(0.5), "p99": pct(0.99),
@@ -326,6 +328,9 @@ def main() -> None:
     ap.add_argument("--start-seconds", type=float, default=300.0,
                     help="time a worker may take to load before its first record")
     ap.add_argument("--report-every", type=int, default=5000)
+    ap.add_argument("--bounded-memory", action=argparse.BooleanOptionalAction, default=True,
+                    help="forget spaCy's strings after each record, as the service does "
+                    "(--no-bounded-memory: as batch screening does, faster but growing)")
     ap.add_argument("--save", type=Path, default=None,
                     help="folder for the first example of each problem (JSON)")
     ap.add_argument("--json", type=Path, default=None, help="also write the report here")
@@ -334,7 +339,9 @@ def main() -> None:
     report = run(args)
     o = report["outcomes"]
     lat = report["latency_s"]
-    print(f"mode {report['mode']}, {report['workers']} workers: {report['screened']:,} of "
+    memory = "bounded memory" if report["bounded_memory"] else "spaCy strings kept"
+    print(f"mode {report['mode']} ({memory}), {report['workers']} workers: "
+          f"{report['screened']:,} of "
           f"{report['n']:,} cases in {report['seconds']:.0f} s ({report['records_s']:.0f}/s)")
     print(f"  ok {o.get('ok', 0):,}  invalid {o.get('invalid', 0):,}  crashes "
           f"{o.get('crash', 0)}  invariant failures {o.get('invariant', 0)}  hangs "
