@@ -123,8 +123,11 @@ class MiniLMEncoder(TransformerMixin, BaseEstimator):
         with torch.inference_mode():
             for b in range(0, len(order), self.batch_size):
                 idx = order[b:b + self.batch_size]
+                # Lengths padded to a multiple of 16: few distinct tensor shapes, so
+                # oneDNN's per-shape kernel cache stays small in a long-lived server.
                 enc = self.tokenizer_([texts[i] for i in idx], padding=True, truncation=True,
-                                      max_length=self.max_length, return_tensors="pt")
+                                      max_length=self.max_length, pad_to_multiple_of=16,
+                                      return_tensors="pt")
                 hidden = self.model_(**enc).last_hidden_state
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
