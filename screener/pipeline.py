@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from spacy.tokens import Doc
 
@@ -194,7 +194,7 @@ class Screener:
         (loaded once per process): screening is CPU-bound Python, so one process uses one
         core. Worth it for thousands of records, not for a handful (each worker takes a few
         seconds to load)."""
-        batches = _batched(records, batch_size)
+        batches = batched(records, batch_size)
         if workers <= 1:
             for batch in batches:
                 yield from self._flush(batch)
@@ -230,9 +230,12 @@ class Screener:
         return result
 
 
-def _batched(items: Iterable[Record | ErrorResult],
-             size: int) -> Iterator[list[Record | ErrorResult]]:
-    batch: list[Record | ErrorResult] = []
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of `size` items in order, the last one shorter (itertools.batched is 3.12+)."""
+    batch: list[T] = []
     for item in items:
         batch.append(item)
         if len(batch) >= size:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from screener.pipeline import batched
 from screener.reports.aggregate import Counts, combine, count, examples_of
 from screener.reports.pseudonymise import Pseudonymiser
 from screener.reports.sources import Item, input_files, iter_file, iter_rows
@@ -127,21 +128,10 @@ def process(items: Iterable[Item], settings: Settings) -> Part:
                 errors=errors)
 
 
-def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
-    batch: list[Item] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def run_local(items: Iterable[Item], settings: Settings, chunk: int = CHUNK) -> RunResult:
     """The local engine: the whole input in this process, in chunks."""
     t0 = time.perf_counter()
-    parts = [process(batch, settings) for batch in _chunks(items, chunk)]
+    parts = [process(batch, settings) for batch in batched(items, chunk)]
     tidy = (pd.concat([p.tidy for p in parts], ignore_index=True) if parts
             else settings.spec.empty().drop(columns="examples"))
     return RunResult(counts=combine([p.counts for p in parts]),
