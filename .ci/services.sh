@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Servers and system packages the test suite uses: PostgreSQL on loopback (the audit
-# database tests run against it as well as SQLite) and Chromium (browser tests).
+# database tests run against it as well as SQLite), Chromium (browser tests) and strace
+# (the no-network test).
 # Safe to run twice. Exports nothing: tests find PostgreSQL via .ci/pg.env.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v strace >/dev/null 2>&1 || need+=(strace)  # second witness of the no-network test
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
