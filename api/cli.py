@@ -11,14 +11,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from screener.cli_common import DbOpt, fail
+
 if TYPE_CHECKING:
     from screener.audit.db import Database
 
 __all__ = ["register"]
-
-DbOpt = Annotated[str | None, typer.Option(
-    "--db", help="Audit database URL. Default: $SCREENER_DATABASE_URL, else "
-    "sqlite:///screener.db in the working directory.", show_default=False)]
 
 
 class RoleOpt(StrEnum):
@@ -26,11 +24,6 @@ class RoleOpt(StrEnum):
     auditor = "auditor"
     researcher = "researcher"
     admin = "admin"
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"screener: {message}", err=True)
-    return typer.Exit(code)
 
 
 def serve(
@@ -64,7 +57,7 @@ def serve(
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as e:
-        raise _fail(f"bad setting: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}") from e
+        raise fail(f"bad setting: {e.errors()[0]['loc']}: {e.errors()[0]['msg']}") from e
     typer.echo(f"screener: serving on http://{host}:{port}/ (pages: /check, /queue; "
                "API docs: /docs)", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
@@ -81,7 +74,7 @@ def _database(url: str | None) -> Database:
     try:
         return Database(url)
     except DatabaseError as e:
-        raise _fail(str(e), 1) from e
+        raise fail(str(e), 1) from e
 
 
 @token_app.command("create")
@@ -102,7 +95,7 @@ def token_create(
         with database.session() as s:
             token = create_token(s, name, role.value)
     except TokenError as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     finally:
         database.dispose()
     typer.echo(token)
@@ -124,7 +117,7 @@ def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")],
     finally:
         database.dispose()
     if not done:
-        raise _fail(f"no live token named {name!r}", 1)
+        raise fail(f"no live token named {name!r}", 1)
     typer.echo(f"screener: token {name!r} revoked", err=True)
 
 

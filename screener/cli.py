@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from screener.audit.cli import register as register_audit
+from screener.cli_common import Mode, fail, load_screener
 from screener.config.loader import RubricError, load_rubric
 from screener.reports.cli import register as register_reports
 
@@ -29,36 +30,13 @@ class Format(StrEnum):
     text = "text"
 
 
-class ModeOpt(StrEnum):
-    rules = "rules"
-    fast = "fast"
-    full = "full"
-
-
 RubricOpt = Annotated[Path | None, typer.Option(
     "--rubric", help="An authority rubric YAML (`extends: default`). Default: the spec's rubric.",
     show_default=False)]
-ModeArg = Annotated[ModeOpt | None, typer.Option(
+ModeArg = Annotated[Mode | None, typer.Option(
     "--mode", help="rules: pattern rules only; fast: + scikit-learn classifier; full: + MiniLM "
     "transformer. Default: the most accurate mode whose models are installed.",
     show_default=False)]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"screener: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _screener(rubric: Path | None, mode: ModeOpt | None):
-    from screener.classifiers.artefacts import ArtefactError
-    from screener.pipeline import Screener
-
-    try:
-        return Screener(rubric=rubric, mode=mode.value if mode else None)
-    except RubricError as e:
-        raise _fail(str(e)) from e
-    except (ArtefactError, FileNotFoundError, ValueError) as e:  # a refused model: no traceback
-        raise _fail(str(e)) from e
 
 
 @app.command()
@@ -109,12 +87,12 @@ def screen(
     if doc_type is not None:
         known = load_rubric(rubric).doc_types if rubric else load_rubric().doc_types
         if doc_type not in known:
-            raise _fail(f"unknown --doc-type {doc_type!r} (allowed: {', '.join(known)})")
+            raise fail(f"unknown --doc-type {doc_type!r} (allowed: {', '.join(known)})")
     fmt = format
     if fmt is None:
         suffix = Path(output).suffix.lower() if output and output != "-" else ""
         fmt = {".csv": Format.csv, ".txt": Format.text}.get(suffix, Format.jsonl)
-    scr = _screener(rubric, mode)
+    scr = load_screener(rubric, mode)
     counts = {"ok": 0, "error": 0}
 
     def tally(items):
@@ -141,9 +119,9 @@ def screen(
                 write_text_out(results, fh)
         bar.close()
     except InputError as e:
-        raise _fail(str(e), 1) from e
+        raise fail(str(e), 1) from e
     except OSError as e:
-        raise _fail(f"cannot write {output}: {e.strerror or e}", 1) from e
+        raise fail(f"cannot write {output}: {e.strerror or e}", 1) from e
     typer.echo(f"screener: screened {counts['ok']} record(s), {counts['error']} error(s)",
                err=True)
     if counts["ok"] == 0:
@@ -169,9 +147,9 @@ def markers(
     try:
         rb = load_rubric(rubric)
     except RubricError as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     if doc_type and doc_type not in rb.doc_types:
-        raise _fail(f"unknown --doc-type {doc_type!r} (allowed: {', '.join(rb.doc_types)})")
+        raise fail(f"unknown --doc-type {doc_type!r} (allowed: {', '.join(rb.doc_types)})")
     if as_json:
         typer.echo(json.dumps(rubric_as_dict(rb, doc_type), indent=2))
     else:
@@ -182,7 +160,7 @@ def markers(
 def evaluate(
     gold: Annotated[Path, typer.Argument(help="Gold JSONL in the spec's evaluation format.",
                                          show_default=False)],
-    mode: Annotated[list[ModeOpt] | None, typer.Option(
+    mode: Annotated[list[Mode] | None, typer.Option(
         "--mode", help="Mode(s) to score; repeat for an ablation table. Default: every mode "
         "whose models are installed.", show_default=False)] = None,
     rubric: RubricOpt = None,
@@ -200,12 +178,12 @@ def evaluate(
     try:
         gold_data = load_gold(gold)
     except (OSError, ValueError) as e:
-        raise _fail(f"cannot read gold file: {e}", 1) from e
+        raise fail(f"cannot read gold file: {e}", 1) from e
     modes = [m.value for m in mode] if mode else [
         m for m in ("rules", "fast", "full") if m in available_modes()]
     reports = []
     for m in modes:
-        scr = _screener(rubric, ModeOpt(m))
+        scr = load_screener(rubric, Mode(m))
         results = [r for r in scr.screen(gold_records(gold_data)) if isinstance(r, ScreenResult)]
         reports.append(run_eval(gold_data, results, scr.rubric.levels, m))
     typer.echo(format_report(reports))

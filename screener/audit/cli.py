@@ -9,21 +9,18 @@ import json
 import os
 import sys
 import textwrap
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from screener.cli_common import DbOpt, Mode, fail, load_screener
 
 if TYPE_CHECKING:
     from screener.audit.db import Database
     from screener.audit.schemas import RecordView
     from screener.config.models import Rubric
 
-DbOpt = Annotated[str | None, typer.Option(
-    "--db", help="Audit database URL. Default: $SCREENER_DATABASE_URL, else "
-    "sqlite:///screener.db (an SQLite file in the working directory). PostgreSQL: "
-    "postgresql+psycopg://user@host:5432/dbname.", show_default=False)]
 RubricOpt = Annotated[Path | None, typer.Option(
     "--rubric", help="An authority rubric YAML (`extends: default`): its grades, and its "
     "record-type weights for the queue. Default: the spec's rubric.", show_default=False)]
@@ -35,20 +32,9 @@ ServiceOpt = Annotated[str | None, typer.Option("--service", help="Only files of
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output (JSON).")]
 
 
-class Mode(StrEnum):
-    rules = "rules"
-    fast = "fast"
-    full = "full"
-
-
 ModeOpt = Annotated[Mode | None, typer.Option(
     "--mode", help="Screening mode: rules, fast or full. Default: the most accurate mode whose "
     "models are installed.", show_default=False)]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"screener: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _db(url: str | None) -> Database:
@@ -57,7 +43,7 @@ def _db(url: str | None) -> Database:
     try:
         return Database(url)
     except DatabaseError as e:
-        raise _fail(str(e), 1) from e
+        raise fail(str(e), 1) from e
 
 
 def _rubric(path: Path | None) -> Rubric:
@@ -66,17 +52,7 @@ def _rubric(path: Path | None) -> Rubric:
     try:
         return load_rubric(path)
     except RubricError as e:
-        raise _fail(str(e)) from e
-
-
-def _screener(rubric: Path | None, mode: Mode | None) -> Any:
-    from screener.config.loader import RubricError
-    from screener.pipeline import Screener
-
-    try:
-        return Screener(rubric=rubric, mode=mode.value if mode else None)
-    except (RubricError, FileNotFoundError, ValueError, RuntimeError) as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
 
 
 def _pct(x: float | None) -> str:
@@ -117,13 +93,13 @@ def import_cmd(
     from screener.audit.mapping import MappingError, RowError, load_mapping
 
     if not file.is_file():
-        raise _fail(f"{file}: no such file", 1)
+        raise fail(f"{file}: no such file", 1)
     try:
         m = load_mapping(mapping)
     except MappingError as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     database = _db(db)
-    scr = _screener(rubric, mode)
+    scr = load_screener(rubric, mode)
 
     def report(err: RowError) -> None:
         rid = f" [record {err.source_id}]" if err.source_id else ""
@@ -133,7 +109,7 @@ def import_cmd(
         rep = import_file(database, file, m, scr, batch_size=batch_size,
                           progress=progress and sys.stderr.isatty(), on_error=report)
     except MappingError as e:
-        raise _fail(str(e), 1) from e
+        raise fail(str(e), 1) from e
     typer.echo(rep.summary())
     typer.echo(f"database: {database.display_url} (import run {rep.run_id}, "
                f"mode {scr.mode}, rubric {scr.rubric.label})")
@@ -153,7 +129,7 @@ def rescreen_cmd(
     from screener.audit.importer import rescreen
 
     database = _db(db)
-    scr = _screener(rubric, mode)
+    scr = load_screener(rubric, mode)
     n = rescreen(database, scr, everything, progress=sys.stderr.isatty())
     typer.echo(f"screened {n} record(s) again (mode {scr.mode}, rubric {scr.rubric.label})")
 
@@ -371,7 +347,7 @@ def review_cmd(
         with database.session() as s:
             fv = svc.get_file(s, file_id, actor=who)
     except svc.NotFound as e:
-        raise _fail(str(e), 1) from e
+        raise fail(str(e), 1) from e
     typer.secho(f"Case file {fv.id} ({fv.pseudonym}) · child {fv.child} · "
                 f"{len(fv.records)} record(s) · {'moderator' if moderate else 'auditor'} {who}",
                 bold=True)

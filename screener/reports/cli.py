@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from screener.cli_common import Mode, fail
+
 __all__ = ["register"]
 
 KEY_ENV = "SCREENER_PSEUDONYM_KEY"
@@ -38,17 +40,6 @@ class Engine(StrEnum):
     dask = "dask"
 
 
-class Mode(StrEnum):
-    rules = "rules"
-    fast = "fast"
-    full = "full"
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"screener: {message}", err=True)
-    return typer.Exit(code)
-
-
 def _key(key_file: Path | None) -> bytes | None:
     """The pseudonym key: from --key-file, else $SCREENER_PSEUDONYM_KEY, else None (a fresh
     random key: this export cannot be linked to any other)."""
@@ -56,9 +47,9 @@ def _key(key_file: Path | None) -> bytes | None:
         try:
             raw = key_file.read_bytes().strip()
         except OSError as e:
-            raise _fail(f"cannot read --key-file {key_file}: {e.strerror or e}") from e
+            raise fail(f"cannot read --key-file {key_file}: {e.strerror or e}") from e
         if len(raw) < 16:
-            raise _fail(f"--key-file {key_file}: a key needs at least 16 bytes")
+            raise fail(f"--key-file {key_file}: a key needs at least 16 bytes")
         return raw
     env = os.environ.get(KEY_ENV)
     return env.encode("utf-8") if env else None
@@ -133,16 +124,16 @@ def report_cmd(
     from screener.reports.table import TableSpec
 
     if (input is None) == (not db):
-        raise _fail("give either INPUT or --db (not both)")
+        raise fail("give either INPUT or --db (not both)")
     if db and engine is Engine.dask:
-        raise _fail("--engine dask reads files; for the database use the local engine")
+        raise fail("--engine dask reads files; for the database use the local engine")
     try:
         rb = load_rubric(rubric) if rubric else load_rubric()
         cfg = load_config(indicators) if (indicators or events) else None
     except (RubricError, IndicatorError) as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     if events is not None and not events.is_file():
-        raise _fail(f"--events {events}: no such file")
+        raise fail(f"--events {events}: no such file")
     spec = TableSpec.from_rubric(rb, period.value)
     key = _key(key_file)
     pseudo = Pseudonymiser(key=key)
@@ -177,14 +168,14 @@ def report_cmd(
             typer.echo(f"screener: {err.id or '(no id)'}: {err.error}"
                        + (f" [{err.where}]" if err.where else ""), err=True)
         if run.n_records == 0:
-            raise _fail("nothing could be screened; no report written", 1)
+            raise fail("nothing could be screened; no report written", 1)
         out = write_report(run, spec, output, pseudo=pseudo, by=by.value, events=events,
                            indicator_config=cfg, n_boot=bootstrap, seed=seed, title=title,
                            source=source, tables_dir=tables_dir)
     except (InputError, IndicatorError) as e:
-        raise _fail(str(e), 1) from e
+        raise fail(str(e), 1) from e
     except OSError as e:
-        raise _fail(f"cannot write the report: {e.strerror or e}", 1) from e
+        raise fail(f"cannot write the report: {e.strerror or e}", 1) from e
     for note in out.notes:
         typer.echo(f"screener: {note}", err=True)
     typer.echo(f"screener: {run.n_records} record(s) reported, {len(run.errors)} error(s), "
@@ -222,10 +213,10 @@ def pseudonymise_cmd(
         elif suffix in (".jsonl", ".ndjson"):
             df = pd.read_json(input, lines=True, dtype=False)
         else:
-            raise _fail(f"{input}: unknown file type {suffix or '(none)'} (allowed: .jsonl, "
+            raise fail(f"{input}: unknown file type {suffix or '(none)'} (allowed: .jsonl, "
                         ".csv)")
     except (OSError, ValueError) as e:
-        raise _fail(f"cannot read {input}: {e}", 1) from e
+        raise fail(f"cannot read {input}: {e}", 1) from e
     texts = text_columns or ["text"]
     names = name_columns or ["worker", "child_name"]
     pseudo = Pseudonymiser(key=_key(key_file))
