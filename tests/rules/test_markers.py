@@ -61,6 +61,12 @@ CASES: dict[str, list[Row]] = {
          False),
         ("visit", "Home visit completed; Kai was at school so only mum was present.", False),
         ("visit", "Mum would not let me see the children and said they were asleep.", False),
+        ("cp_enquiry", "Children seen:\n08/10 at home after school, both of them with grandad in "
+                       "the room. I could not see them separately and will see Ali alone at "
+                       "school.", True),
+        ("visit", "Child seen:\nNo - Zain was at his dad's for the weekend.", False),
+        ("visit", "Child seen:\nSpoke to Zain on the phone as he was at his dad's.", False),
+        ("assessment", "Who was seen:\nVisited at 4pm but nobody would answer the door.", False),
         gap("visit", "I spoke to mum at the door and she said Maisie was asleep upstairs.", False,
             "'she said' is not an adult report, so a doorstep account reads as the child seen"),
     ],
