@@ -65,6 +65,12 @@ CASES: dict[str, list[Row]] = {
                        "the room. I could not see them separately and will see Ali alone at "
                        "school.", True),
         ("visit", "Child seen:\nNo - Zain was at his dad's for the weekend.", False),
+        ("assessment", "- Seen x3 at home and once at college, always with mum nearby.", True),
+        ("visit", "16:20 Saw Oluwaseun at the contact centre with his foster carer.", True),
+        ("visit", "Observations: Daisy was wearing a clean school uniform and made good eye "
+                  "contact.", True),
+        ("cp_enquiry", "Child seen: Unborn - not applicable.", False),
+        ("visit", "Child seen: No - out with friends. Seen alone: No.", False),
         ("visit", "Child seen:\nSpoke to Zain on the phone as he was at his dad's.", False),
         ("assessment", "Who was seen:\nVisited at 4pm but nobody would answer the door.", False),
         gap("visit", "I spoke to mum at the door and she said Maisie was asleep upstairs.", False,
