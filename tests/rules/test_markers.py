@@ -132,8 +132,9 @@ CASES: dict[str, list[Row]] = {
                   "likes trains and hates loud noises.", True),
         ("assessment", "Dad explained that Kai wants to come and live with him.", False),
         ("assessment", "Kai's views will be sought through direct work at school.", False),
-        gap("visit", "Jordan answered the door in his school uniform.", False,
-            "'answered' is a speech verb even when it is the door"),
+        ("visit", "Jordan answered the door in his school uniform.", False),
+        ("visit", "Amir has missed six days of school this half term.", False),
+        ("visit", "In the car Amir said he misses his dad and wants to see him at weekends.", True),
         gap("visit", "At 5 months old, Isla feels safe with mum and settles quickly in her arms.",
             False, "an infant's behaviour read by the worker is observations, not views"),
     ],
@@ -472,9 +473,7 @@ CASES: dict[str, list[Row]] = {
         ("cp_plan", "If Leo's weight drops below the 2nd centile, the HV will tell the SW the "
                     "same day and a strategy discussion will be held.", True),
         ("cp_plan", "Contingency:\n\nOutcomes:\nKai goes to school.", False),
-        gap("cin_plan", "Contingency: the plan will be reviewed at the next CIN meeting.", False,
-            "the section-body cue's 'unless' only catches bodies that start 'to be reviewed' "
-            "or 'next review'"),
+        ("cin_plan", "Contingency: the plan will be reviewed at the next CIN meeting.", False),
     ],
     "frequency": [
         ("supervision", "Date of supervision: 12/03/2025. Previous supervision: 13/02/2025.",
@@ -589,8 +588,7 @@ CASES: dict[str, list[Row]] = {
         ("supervision", "We decided that Kai will stay with his aunt until the parenting "
                         "assessment is complete.", True),
         ("supervision", "Decisions: as discussed.", False),
-        gap("supervision", "Agreed: SW to request a legal planning meeting by 20/05.", True,
-            "'Agreed:' is neither a decisions heading nor a decision phrase"),
+        ("supervision", "Agreed: SW to request a legal planning meeting by 20/05.", True),
         ("supervision", "Next steps: to be agreed at the next supervision.", False),
         ("supervision", "Actions from last supervision:\n1. Refer Ella to the Young Carers "
                         "Group - done 20/02.", False),
