@@ -50,6 +50,26 @@ def database_url(url: str | None = None) -> URL:
     return parsed
 
 
+def _set_wal(cur: Any) -> None:
+    """Switch to WAL, retrying while another connection holds the file: SQLite answers
+    "database is locked" at once to a journal-mode change instead of calling the busy
+    handler, so several processes opening a new database together could fail."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + SQLITE_TIMEOUT_S
+    delay = 0.01
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
 def _sqlite_engine(url: URL) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -63,7 +83,7 @@ def _sqlite_engine(url: URL) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute(f"PRAGMA busy_timeout = {SQLITE_TIMEOUT_S * 1000}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        _set_wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
